@@ -1,0 +1,227 @@
+"""The `salesbot` command: run, chat, demo, invite, admin, db."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app import App, configure_logging
+from bot.channels.terminal import PLATFORM as TERMINAL
+from bot.channels.terminal import TerminalChannel, stdin_lines
+from bot.config import PROJECT_ROOT, Settings, get_settings
+from bot.pushes import PushDispatcher
+from bot.services.demo import DEMO_REP, load_demo
+from bot.services.onboarding import create_admin, create_invite
+from storage.migrate import downgrade
+from storage.models import Role
+from storage.queries.customers import count_customers
+from storage.queries.users import bind_identity, find_identity, find_users_by_name
+
+DEMO_DATABASE = PROJECT_ROOT / "salesbot-demo.db"
+
+
+def _quiet(settings: Settings) -> None:
+    """A chat in the terminal shows only warnings on stderr, so stdout stays the chat."""
+    level = logging.getLevelName(settings.log_level.upper())
+    configure_logging(logging.getLevelName(max(level, logging.WARNING)))
+
+
+async def _terminal_user(app: App, name: str) -> int | None:
+    """The user behind `--as NAME`: a terminal identity, or a user of that exact name.
+
+    The terminal is the server's own console, so whoever runs it may speak as any user;
+    an unknown name is an unknown user, who can join with `/start CODE`.
+    """
+    async with app.sessions() as session, session.begin():
+        identity = await find_identity(session=session, platform=TERMINAL, platform_user_id=name)
+        if identity is not None:
+            return identity.user_id
+        users = await find_users_by_name(session=session, name=name)
+        if len(users) != 1:
+            return None
+        await bind_identity(
+            session=session, user=users[0], platform=TERMINAL, platform_user_id=name, chat_id=name
+        )
+        return users[0].id
+
+
+async def chat(app: App, name: str) -> None:
+    await app.upgrade()
+    channel = TerminalChannel(app.router, name)
+    user_id = await _terminal_user(app, name)
+    pushes = PushDispatcher(
+        app.sessions, {TERMINAL: channel}, app.clock, user_ids=[user_id] if user_id else []
+    )
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"salesbot · {name} · /help · Ctrl-D to leave\n")
+        await pushes.deliver_due()
+        print("> ", end="", flush=True)
+    poller = asyncio.create_task(pushes.run(app.settings.push_poll_seconds))
+    try:
+        await channel.run(stdin_lines(), prompt="> " if interactive else "")
+    finally:
+        poller.cancel()
+        await pushes.deliver_due()
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def demo(settings: Settings, *, no_chat: bool, name: str) -> int:
+    if not no_chat:
+        _remove_database(DEMO_DATABASE)
+        settings = settings.model_copy(
+            update={"database_url": f"sqlite+aiosqlite:///{DEMO_DATABASE}"}
+        )
+    app = App(settings)
+    try:
+        await app.upgrade()
+        async with app.sessions() as session, session.begin():
+            if await count_customers(session=session):
+                print("The database already has customers; demo data goes into an empty one.")
+                return 1
+            summary = await load_demo(session=session)
+        print(
+            f"Demo loaded: {summary.users} people, {summary.customers} customers, "
+            f"{summary.products} products."
+        )
+        if not no_chat:
+            await chat(app, name)
+        return 0
+    finally:
+        await app.close()
+
+
+async def invite(settings: Settings, role: str, team: str | None, uses: int, days: int) -> int:
+    app = App(settings)
+    try:
+        await app.upgrade()
+        async with app.sessions() as session, session.begin():
+            made = await create_invite(
+                session=session,
+                role=Role(role),
+                team_name=team,
+                now=app.clock(),
+                valid_for=timedelta(days=days),
+                uses=uses,
+            )
+        print(made.code)
+        print(f"Send /start {made.code} to the assistant (valid {days} days, {uses} use(s)).")
+        return 0
+    finally:
+        await app.close()
+
+
+async def admin_create(settings: Settings, name: str) -> int:
+    app = App(settings)
+    try:
+        await app.upgrade()
+        async with app.sessions() as session, session.begin():
+            made = await create_admin(
+                session=session,
+                name=name,
+                now=app.clock(),
+                valid_for=timedelta(days=settings.invite_valid_days),
+            )
+        print(f"Admin {name} created. From your chat app send: /start {made.code}")
+        print(f"In the terminal: salesbot chat --as {name}")
+        return 0
+    finally:
+        await app.close()
+
+
+async def run(settings: Settings) -> int:
+    app = App(settings)
+    try:
+        await app.upgrade()
+        print(
+            "No chat platform is configured yet: set TELEGRAM_BOT_TOKEN or the WECOM_* settings "
+            "(see .env.example). For the terminal: salesbot chat --as NAME",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        await app.close()
+
+
+async def database(settings: Settings, action: str, revision: str) -> int:
+    app = App(settings)
+    try:
+        if action == "upgrade":
+            await app.upgrade()
+        else:
+            await downgrade(settings.database_url, revision)
+        print(f"Database {action}d.")
+        return 0
+    finally:
+        await app.close()
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="salesbot", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run every configured chat channel")
+    chat_command = commands.add_parser("chat", help="chat in the terminal as a user")
+    chat_command.add_argument("--as", dest="name", required=True, help="the user's name")
+    demo_command = commands.add_parser("demo", help="load the example company and chat")
+    demo_command.add_argument("--no-chat", action="store_true", help="only load DATABASE_URL")
+    demo_command.add_argument("--as", dest="name", default=DEMO_REP, help="chat as this user")
+    invite_command = commands.add_parser("invite", help="print an invite code")
+    invite_command.add_argument("--role", choices=[r.value for r in Role], required=True)
+    invite_command.add_argument("--team")
+    invite_command.add_argument("--uses", type=int, default=1)
+    invite_command.add_argument("--days", type=int, default=None)
+    admin_command = commands.add_parser("admin", help="manage admins")
+    admin_actions = admin_command.add_subparsers(dest="action", required=True)
+    admin_actions.add_parser("create", help="make an admin").add_argument("--name", required=True)
+    db_command = commands.add_parser("db", help="database schema")
+    db_command.add_argument("action", choices=["upgrade", "downgrade"])
+    db_command.add_argument("revision", nargs="?", default="-1")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = get_settings()
+    if args.command in {"chat", "demo"}:
+        _quiet(settings)
+    else:
+        configure_logging(settings.log_level)
+    match args.command:
+        case "chat":
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_chat_and_close(App(settings), args.name))
+            return 0
+        case "demo":
+            return asyncio.run(demo(settings, no_chat=args.no_chat, name=args.name))
+        case "invite":
+            if args.role != Role.ADMIN and not args.team:
+                print("Reps and managers belong to a team: --team NAME", file=sys.stderr)
+                return 2
+            days = args.days or settings.invite_valid_days
+            return asyncio.run(invite(settings, args.role, args.team, args.uses, days))
+        case "admin":
+            return asyncio.run(admin_create(settings, args.name))
+        case "db":
+            return asyncio.run(database(settings, args.action, args.revision))
+        case _:
+            return asyncio.run(run(settings))
+
+
+async def _chat_and_close(app: App, name: str) -> None:
+    try:
+        await chat(app, name)
+    finally:
+        await app.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""What a handler or dialog step gets besides the `Incoming`: the unit of work and the user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Language, Settings
+from storage.models import User
+
+if TYPE_CHECKING:
+    from bot.dialogs.engine import DialogEngine
+
+
+@dataclass(slots=True)
+class Context:
+    """Per-update state. `session` is the update's one transaction, committed by the router."""
+
+    session: AsyncSession
+    settings: Settings
+    user: User | None
+    language: Language
+    clock: Callable[[], datetime]
+    dialogs: DialogEngine
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def known_user(self) -> User:
+        """The user, for handlers the router only calls for known users."""
+        if self.user is None:
+            raise LookupError("handler reached without a known user")
+        return self.user

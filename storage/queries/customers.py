@@ -1,0 +1,48 @@
+"""Customers and their contacts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Contact, Customer
+
+
+async def add_customer(*, session: AsyncSession, customer: Customer) -> Customer:
+    session.add(customer)
+    await session.flush()
+    return customer
+
+
+async def get_customer(*, session: AsyncSession, customer_id: int) -> Customer | None:
+    return await session.get(Customer, customer_id)
+
+
+async def find_customer_by_name(*, session: AsyncSession, legal_name: str) -> Customer | None:
+    return await session.scalar(select(Customer).where(Customer.legal_name == legal_name))
+
+
+async def customers_named_like(
+    *, session: AsyncSession, fragments: list[str], limit: int = 5
+) -> list[Customer]:
+    """Customers whose legal name contains any fragment (a plain substring check)."""
+    if not fragments:
+        return []
+    return list(
+        await session.scalars(
+            select(Customer)
+            .where(or_(*(Customer.legal_name.contains(fragment) for fragment in fragments)))
+            .order_by(func.length(Customer.legal_name), Customer.id)
+            .limit(limit)
+        )
+    )
+
+
+async def add_contact(*, session: AsyncSession, contact: Contact) -> Contact:
+    session.add(contact)
+    await session.flush()
+    return contact
+
+
+async def count_customers(*, session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Customer)) or 0

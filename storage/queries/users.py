@@ -1,0 +1,101 @@
+"""Users, teams, platform identities and invites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelIdentity, Invite, Role, Team, User
+
+
+async def find_identity(
+    *, session: AsyncSession, platform: str, platform_user_id: str
+) -> ChannelIdentity | None:
+    return await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.platform == platform,
+            ChannelIdentity.platform_user_id == platform_user_id,
+        )
+    )
+
+
+async def get_user(*, session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def find_users_by_name(*, session: AsyncSession, name: str) -> list[User]:
+    return list(await session.scalars(select(User).where(User.name == name).order_by(User.id)))
+
+
+async def list_users(*, session: AsyncSession, role: Role | None = None) -> list[User]:
+    statement = select(User).where(User.active.is_(True)).order_by(User.id)
+    if role is not None:
+        statement = statement.where(User.role == role)
+    return list(await session.scalars(statement))
+
+
+async def bind_identity(
+    *,
+    session: AsyncSession,
+    user: User,
+    platform: str,
+    platform_user_id: str,
+    chat_id: str,
+    display_name: str | None = None,
+) -> ChannelIdentity:
+    identity = ChannelIdentity(
+        user_id=user.id,
+        platform=platform,
+        platform_user_id=platform_user_id,
+        chat_id=chat_id,
+        display_name=display_name,
+    )
+    session.add(identity)
+    await session.flush()
+    return identity
+
+
+async def identities_of(
+    *, session: AsyncSession, user_id: int, platform: str | None = None
+) -> list[ChannelIdentity]:
+    statement = select(ChannelIdentity).where(
+        ChannelIdentity.user_id == user_id, ChannelIdentity.active.is_(True)
+    )
+    if platform is not None:
+        statement = statement.where(ChannelIdentity.platform == platform)
+    return list(await session.scalars(statement))
+
+
+async def get_or_create_team(*, session: AsyncSession, name: str) -> Team:
+    team = await session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name)
+        session.add(team)
+        await session.flush()
+    return team
+
+
+async def find_team(*, session: AsyncSession, name: str) -> Team | None:
+    return await session.scalar(select(Team).where(Team.name == name))
+
+
+async def add_invite(*, session: AsyncSession, invite: Invite) -> Invite:
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def find_invite(*, session: AsyncSession, code: str) -> Invite | None:
+    return await session.scalar(select(Invite).where(Invite.code == code))
+
+
+async def take_invite_use(*, session: AsyncSession, code: str, now: datetime) -> bool:
+    """Spend one use of a valid invite atomically; False when none is left or it expired."""
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.code == code, Invite.uses_left > 0, Invite.expires_at > now)
+        .values(uses_left=Invite.uses_left - 1)
+    )
+    return bool(result.rowcount)
