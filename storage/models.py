@@ -185,6 +185,7 @@ class Invite(Base):
 
 class Customer(Timestamped, Base):
     __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -203,6 +204,9 @@ class Customer(Timestamped, Base):
     status: Mapped[CustomerStatus] = mapped_column(String(16), default=CustomerStatus.ACTIVE)
     source: Mapped[str | None] = mapped_column(String(100))
     notes: Mapped[str | None] = mapped_column(Text)
+    search_keys: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    """Computed at write time by the search service; the in-memory index is built from them."""
+    search_keys_version: Mapped[int] = mapped_column(Integer, default=0)
 
     owner: Mapped[User | None] = relationship(lazy="joined")
     contacts: Mapped[list[Contact]] = relationship(
@@ -234,6 +238,7 @@ class Contact(Base):
 
 class Product(Timestamped, Base):
     __tablename__ = "products"
+    __table_args__ = (Index("ix_products_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True)
@@ -242,6 +247,8 @@ class Product(Timestamped, Base):
     specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     unit: Mapped[str | None] = mapped_column(String(16))
+    search_keys: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    search_keys_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcessedUpdate(Base):
