@@ -19,7 +19,9 @@ LANGUAGES: tuple[Language, ...] = ("zh_CN", "zh_TW", "en")
 class Settings(BaseSettings):
     """The assistant's configuration. Secrets are `SecretStr` so they never print."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'salesbot.db'}"
     default_language: Language = "zh_CN"
