@@ -1,0 +1,271 @@
+"""In-memory product search built only from stored :func:`product_keys` dicts.
+
+The catalogue is small (thousands of rows), so after a cheap prefilter on the strongest query
+attributes every remaining product is scored attribute by attribute with the same parser that
+wrote its keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.services.search.normalize import fold, is_hanzi
+from bot.services.search.product_keys import parse_attributes, sku_tokens
+from bot.services.search.results import Hit, ProductRecord
+
+EXACT_SCORE = 100.0
+SKU_SCORE = 100.0
+SKU_PREFIX_SCORE = 60.0
+SKU_BOUNDARY_BONUS = 5.0
+"""A truncated SKU that stops between parts (sw-f1-10g) beats one cut inside a part (…100g)."""
+MIN_SKU_PREFIX = 4
+"""Shorter latin input (m1, kg) is an attribute, not a SKU fragment."""
+
+# Per-attribute weights: a matching value adds, a contradicting one subtracts. Mass and grade
+# decide a weight's identity; shape and material narrow it; certificate is a variant.
+W_MASS = 12.0
+W_GRADE = 10.0
+W_LENGTH = 10.0
+W_DIMS = 8.0
+W_SHAPE = 6.0
+W_CAT = 6.0
+W_TAG = 5.0
+W_CERT = 5.0
+W_PIECES = 5.0
+W_NUMBER = 4.0
+W_REST = 1.0
+"""Per leftover character or word of the query found in the name (e.g. 计价 in 电子计价秤)."""
+CERT_VARIANT_PENALTY = 0.5
+"""Unless asked for, the plain product comes before its -CNAS/-JJG/-BOX variants."""
+MIN_ATTRIBUTE_SCORE = 1.0
+"""A product must match something positively to be offered at all."""
+DIM_FACTORS = (1000.0, 10.0, 1.0)
+"""Units a bare 1.2x1.2 may mean: metres (地磅), centimetres (平台秤 50x60) or millimetres."""
+
+_STRONG = ("masses", "length", "numbers", "grade")
+DEFAULT_SHAPE = "cylinder"
+"""OIML R111's standard weight shape: what a rep means by "F1 20kg" when naming no shape."""
+
+
+@dataclass(slots=True)
+class _Product:
+    id: int
+    sku: str
+    tokens: tuple[str, ...]
+    text: str
+    grade: str | None
+    masses: frozenset[str]
+    tags: frozenset[str]
+    shapes: frozenset[str]
+    cats: frozenset[str]
+    cert: str | None
+    dims: tuple[float, float] | None
+    length: str | None
+    pieces: int | None
+    numbers: frozenset[str]
+    is_range: bool
+
+
+def _product(record: ProductRecord) -> _Product:
+    keys = record.keys
+    a: dict[str, Any] = keys["attrs"]
+    dims = a.get("dims_mm")
+    numbers = set(a.get("numbers", ()))
+    if a.get("length"):
+        numbers.add(a["length"])
+    return _Product(
+        id=record.id,
+        sku=keys["sku"],
+        tokens=tuple(keys["sku_tokens"]),
+        text=keys["text"],
+        grade=a.get("grade"),
+        masses=frozenset(a.get("masses", ())),
+        tags=frozenset(a.get("tags", ())),
+        shapes=frozenset(a.get("shapes", ())),
+        cats=frozenset(a.get("cats", ())),
+        cert=a.get("cert"),
+        dims=(float(dims[0]), float(dims[1])) if dims else None,
+        length=a.get("length"),
+        pieces=a.get("pieces"),
+        numbers=frozenset(numbers),
+        is_range=bool(a.get("range")),
+    )
+
+
+class ProductIndex:
+    """Product search over stored keys; rebuild with :meth:`build`, keep fresh with upsert."""
+
+    def __init__(self) -> None:
+        self._products: dict[int, _Product] = {}
+        self._by_text: dict[str, int] = {}
+        self._by_value: dict[str, set[int]] = {}
+
+    @classmethod
+    def build(cls, records: Iterable[ProductRecord]) -> ProductIndex:
+        """Index every record; only the stored key dicts are read."""
+        index = cls()
+        for record in records:
+            index.upsert(record)
+        return index
+
+    def __len__(self) -> int:
+        return len(self._products)
+
+    def upsert(self, record: ProductRecord) -> None:
+        """Add or replace one product."""
+        self.remove(record.id)
+        p = _product(record)
+        self._products[p.id] = p
+        self._by_text[p.text] = p.id
+        for value in _values(p):
+            self._by_value.setdefault(value, set()).add(p.id)
+
+    def remove(self, product_id: int) -> None:
+        """Forget a product."""
+        p = self._products.pop(product_id, None)
+        if p is None:
+            return
+        if self._by_text.get(p.text) == product_id:
+            del self._by_text[p.text]
+        for value in _values(p):
+            self._by_value.get(value, set()).discard(product_id)
+
+    def search(
+        self, query: str, *, limit: int = 5, prefer: Callable[[int], bool] | None = None
+    ) -> list[Hit]:
+        """Best products for a name, SKU or attribute list, best first.
+
+        ``prefer`` only breaks ties (e.g. products the rep sold recently).
+        """
+        q = fold(query)
+        if not any(ch.isalnum() for ch in q) or limit <= 0:
+            return []
+        scores: dict[int, tuple[float, str]] = {}
+        exact = self._by_text.get(q)
+        if exact is not None:
+            scores[exact] = (EXACT_SCORE, "exact")
+        attrs = parse_attributes(q)
+        if not any(is_hanzi(ch) for ch in q):
+            self._match_sku(q, attrs, scores)
+        self._match_attributes(attrs, scores)
+
+        def key(pid: int) -> tuple[float, bool, bool, int, int]:
+            p = self._products[pid]
+            preferred = bool(prefer and prefer(pid))
+            standard = DEFAULT_SHAPE in p.shapes
+            return (-round(scores[pid][0], 3), not preferred, not standard, len(p.text), pid)
+
+        ranked = sorted(scores, key=key)[:limit]
+        return [Hit(pid, round(scores[pid][0], 3), scores[pid][1]) for pid in ranked]
+
+    def _match_sku(
+        self, q: str, attrs: dict[str, Any], scores: dict[int, tuple[float, str]]
+    ) -> None:
+        tokens = sku_tokens(q)
+        compact = "".join(tokens)
+        if len(compact) < MIN_SKU_PREFIX:
+            return
+        for p in self._products.values():
+            if p.sku == compact:
+                scores[p.id] = (SKU_SCORE, "sku")
+            elif p.sku.startswith(compact):
+                bonus = SKU_BOUNDARY_BONUS if _ends_on_boundary(p.tokens, len(compact)) else 0.0
+                variant = CERT_VARIANT_PENALTY if p.cert and p.cert != attrs.get("cert") else 0.0
+                score = SKU_PREFIX_SCORE + bonus - variant
+                if score > scores.get(p.id, (0.0, ""))[0]:
+                    scores[p.id] = (score, "sku_prefix")
+
+    def _candidates(self, attrs: dict[str, Any]) -> Iterable[_Product]:
+        strong = [v for v in _query_values(attrs) if v.split(":", 1)[0] in _STRONG]
+        if not strong:
+            return self._products.values()
+        ids: set[int] = set()
+        for value in strong:
+            ids |= self._by_value.get(value, set())
+        return (self._products[i] for i in ids)
+
+    def _match_attributes(
+        self, attrs: dict[str, Any], scores: dict[int, tuple[float, str]]
+    ) -> None:
+        if not attrs:
+            return
+        for p in self._candidates(attrs):
+            score = _attribute_score(attrs, p)
+            if score >= MIN_ATTRIBUTE_SCORE and score > scores.get(p.id, (0.0, ""))[0]:
+                scores[p.id] = (score, "attributes")
+
+
+def _ends_on_boundary(tokens: tuple[str, ...], length: int) -> bool:
+    pos = 0
+    for token in tokens:
+        pos += len(token)
+        if pos == length:
+            return True
+    return False
+
+
+def _values(p: _Product) -> list[str]:
+    """Posting keys of a product's strong attributes (see :func:`_query_values`)."""
+    values = [f"masses:{m}" for m in p.masses] + [f"numbers:{n}" for n in p.numbers]
+    if p.length:
+        values.append(f"length:{p.length}")
+    if p.grade:
+        values.append(f"grade:{p.grade}")
+    return values
+
+
+def _query_values(attrs: dict[str, Any]) -> list[str]:
+    values = [f"masses:{m}" for m in attrs.get("masses", ())]
+    values += [f"numbers:{n}" for n in attrs.get("numbers", ())]
+    if attrs.get("length"):
+        values.append(f"length:{attrs['length']}")
+    if attrs.get("grade") and not values:
+        values.append(f"grade:{attrs['grade']}")
+    return values
+
+
+def _dims_match(attrs: dict[str, Any], dims: tuple[float, float] | None) -> bool:
+    if dims is None:
+        return False
+    wanted = {tuple(sorted(dims))}
+    if "dims_mm" in attrs:
+        return tuple(sorted(attrs["dims_mm"])) in wanted
+    a, b = sorted(attrs["dims"])
+    return any((round(a * f, 3), round(b * f, 3)) in wanted for f in DIM_FACTORS)
+
+
+def _attribute_score(attrs: dict[str, Any], p: _Product) -> float:
+    score = 0.0
+    for mass in attrs.get("masses", ()):
+        score += W_MASS if mass in p.masses else -W_MASS
+    grade = attrs.get("grade")
+    if grade:
+        score += W_GRADE if grade == p.grade else -W_GRADE
+    if "length" in attrs:
+        score += W_LENGTH if attrs["length"] == p.length else -W_LENGTH
+    if "dims" in attrs or "dims_mm" in attrs:
+        score += W_DIMS if _dims_match(attrs, p.dims) else -W_DIMS
+    shapes = attrs.get("shapes")
+    if shapes:
+        score += W_SHAPE if p.shapes.intersection(shapes) else -W_SHAPE
+    for cat in attrs.get("cats", ()):
+        score += W_CAT if cat in p.cats else -W_CAT
+    if p.is_range and not attrs.get("range") and "set" not in attrs.get("cats", ()):
+        score -= W_CAT  # "E1 1mg" is the single weight, not the set whose range starts at 1mg
+    for tag in attrs.get("tags", ()):
+        score += W_TAG if tag in p.tags else -W_TAG
+    if "pieces" in attrs:
+        score += W_PIECES if attrs["pieces"] == p.pieces else -W_PIECES
+    for number in attrs.get("numbers", ()):
+        score += W_NUMBER if number in p.numbers else -W_NUMBER
+    cert = attrs.get("cert")
+    if cert:
+        score += W_CERT if cert == p.cert else -W_CERT
+    elif p.cert:
+        score -= CERT_VARIANT_PENALTY
+    for word in attrs.get("rest", ()):
+        if word in p.text or word in p.tokens:
+            score += W_REST
+    return score

@@ -1,0 +1,62 @@
+"""Result types shared by the customer and product indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+AMBIGUITY_MARGIN = 1.0
+"""Scores closer than this are the same kind of match; the chat should let the rep pick."""
+
+CONFIDENT_SCORE = 80.0
+"""Below this (fuzzy, sound-alike or initials matches) a single answer is never taken silently."""
+
+PICK_LIST_SIZE = 5
+"""A phone screen shows at most this many choices comfortably."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search answer: ``match`` is a short machine tag saying why it matched."""
+
+    id: int
+    score: float
+    match: str
+
+
+@dataclass(slots=True)
+class CustomerRecord:
+    """What the customer index needs of a row: its id, owner and stored keys."""
+
+    id: int
+    keys: dict[str, Any]
+    owner_id: int | None = None
+    name: str = ""
+
+
+@dataclass(slots=True)
+class ProductRecord:
+    """What the product index needs of a row: its id, stored keys and display strings."""
+
+    id: int
+    keys: dict[str, Any]
+    sku: str = ""
+    name: str = field(default="")
+
+
+def is_ambiguous(hits: Sequence[Hit]) -> bool:
+    """True when the chat should show a pick list instead of taking the top hit.
+
+    That is when the runner-up is as good a match as the winner, or when the winner is only a
+    loose match (sound-alike, initials, fuzzy) and there is anything else to choose from.
+    """
+    if len(hits) < 2:
+        return False
+    top, second = hits[0].score, hits[1].score
+    return top - second < AMBIGUITY_MARGIN or top < CONFIDENT_SCORE
+
+
+def pick_list(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits to offer when :func:`is_ambiguous` is true: the top few, best first."""
+    return list(hits[:PICK_LIST_SIZE])
