@@ -1,8 +1,9 @@
 """Recall and latency of the search service on the labelled queries.
 
-Standalone for now: keys are computed from the CSVs, kept as JSON text the way the database
-stores them, and the indexes are rebuilt from that text. ``evaluate`` only needs two search
-callables, so a database-backed loader can reuse it unchanged.
+The rows go through the project's own import path (key computation included) into a fresh
+SQLite database; a separate process then builds the index from the stored keys as the bot does
+at start, and every query goes through the entry point the chat uses. With --baselines, SQLite
+LIKE and rapidfuzz WRatio are measured in the same run.
 
     python bench/search_eval.py --customers customers_100k.csv --rows 10000 \\
         --products products.csv --queries queries_visible.jsonl [--baselines] [--json OUT]
@@ -11,30 +12,36 @@ callables, so a database-backed loader can reuse it unchanged.
 from __future__ import annotations
 
 import argparse
-import csv
+import asyncio
 import gc
 import json
+import multiprocessing
 import resource
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.services.search import (
-    CustomerIndex,
-    CustomerRecord,
-    ProductIndex,
-    ProductRecord,
-    customer_keys,
-    product_keys,
-)
+from sqlalchemy import select
 
-Search = Callable[[str], list[str]]
+from bot.services.importer import (
+    import_customers,
+    import_products,
+    read_customer_csv,
+    read_product_csv,
+)
+from bot.services.search.service import SearchService
+from storage.engine import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.models import Customer, Product, Role, User
+
+Search = Callable[[str], Awaitable[list[str]]]
 
 INITIALS_K = 5
 """Up to three customers share initials at 100k, so initials are read at recall@5."""
@@ -72,7 +79,7 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def evaluate(
+async def evaluate(
     queries: Iterable[dict[str, Any]],
     search_customer: Search,
     search_product: Search,
@@ -86,7 +93,7 @@ def evaluate(
     for q in queries:
         search = search_customer if q["entity"] == "customer" else search_product
         start = time.perf_counter()
-        top = search(q["query"])[:5]
+        top = (await search(q["query"]))[:5]
         elapsed = (time.perf_counter() - start) * 1000
         rank = next((i for i, answer in enumerate(top) if answer in q["accept"]), None)
         if q["kind"] == "initials" and rank is not None and rank < INITIALS_K:
@@ -113,52 +120,119 @@ def print_table(title: str, results: dict[str, dict[str, dict[str, float]]]) -> 
             )
 
 
-def load_customers(path: Path, rows: int | None) -> tuple[list[str], list[str], float]:
-    """Names and stored-key JSON for the first ``rows`` customers, and the key time."""
-    names: list[str] = []
-    stored: list[str] = []
-    start = time.perf_counter()
-    with path.open(encoding="utf-8", newline="") as fh:
-        for i, row in enumerate(csv.DictReader(fh)):
-            if rows is not None and i >= rows:
-                break
-            aliases = [a for a in row["aliases"].split(";") if a]
-            keys = customer_keys(row["name"], aliases, row["phone"], row["region"])
-            names.append(row["name"])
-            stored.append(json.dumps(keys, ensure_ascii=False, separators=(",", ":")))
-    return names, stored, time.perf_counter() - start
+async def _import(url: str, customers: Path, rows: int | None, products: Path) -> dict[str, float]:
+    """Load rows the way an admin's import does, keys computed per row."""
+    await upgrade(url)
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    try:
+        customer_rows = read_customer_csv(customers, rows)
+        start = time.perf_counter()
+        async with sessions() as session, session.begin():
+            count = await import_customers(session=session, rows=customer_rows)
+        customer_s = time.perf_counter() - start
+        start = time.perf_counter()
+        async with sessions() as session, session.begin():
+            await import_products(session=session, rows=read_product_csv(products))
+            session.add(User(name="bench", role=Role.ADMIN, managed_teams=[]))
+        return {
+            "customers": count,
+            "import_seconds": customer_s,
+            "product_import_seconds": time.perf_counter() - start,
+        }
+    finally:
+        await engine.dispose()
 
 
-def load_products(path: Path) -> tuple[list[str], list[str]]:
-    skus: list[str] = []
-    stored: list[str] = []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            keys = product_keys(row["sku"], row["name"], row["category"], row["specs"])
-            skus.append(row["sku"])
-            stored.append(json.dumps(keys, ensure_ascii=False, separators=(",", ":")))
-    return skus, stored
+def _import_in_child(
+    url: str, customers: Path, rows: int | None, products: Path, out: Any
+) -> None:
+    out.put(asyncio.run(_import(url, customers, rows, products)))
 
 
-def baselines(
-    queries: Sequence[dict[str, Any]], names: list[str], skus: list[str], product_names: list[str]
-) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
-    """Substring (stand-in for SQLite LIKE) and rapidfuzz WRatio over the names."""
+def import_elsewhere(url: str, customers: Path, rows: int | None, products: Path) -> dict:
+    """Import in a child process, so this one's peak RSS is the bot's: index only."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    child = context.Process(target=_import_in_child, args=(url, customers, rows, products, out))
+    child.start()
+    figures = out.get()
+    child.join()
+    return figures
+
+
+async def measure(args: argparse.Namespace, url: str, queries: list[dict[str, Any]]) -> dict:
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    search = SearchService()
+    try:
+        gc.collect()
+        start = time.perf_counter()
+        async with sessions() as session, session.begin():
+            await search.load(session=session)
+        build_s = time.perf_counter() - start
+        rss = rss_mb()
+        print(f"index build from stored keys {build_s:.2f} s  peak RSS {rss:.0f} MB")
+
+        async with sessions() as session, session.begin():
+            user = await session.scalar(select(User).where(User.name == "bench"))
+            assert user is not None
+
+            async def customers(query: str) -> list[str]:
+                found = await search.find_customers(
+                    session=session, query=query, user=user, others="name_only"
+                )
+                return [r.customer.legal_name for r in found.results]
+
+            async def products(query: str) -> list[str]:
+                found = await search.find_products(session=session, query=query)
+                return [r.product.sku for r in found.results]
+
+            dump: list[dict[str, Any]] | None = [] if args.dump else None
+            results = await evaluate(queries, customers, products, dump)
+            print_table("search service", results)
+            report: dict[str, Any] = {"build_seconds": build_s, "rss_mb": rss, "search": results}
+            if args.baselines:
+                for label, figures in (await baselines(session, queries)).items():
+                    print_table(f"baseline: {label}", figures)
+                    report[f"baseline_{label}"] = figures
+        if dump is not None:
+            with args.dump.open("w", encoding="utf-8") as fh:
+                for line in dump:
+                    fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return report
+    finally:
+        await engine.dispose()
+
+
+async def baselines(session: Any, queries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """SQLite `LIKE '%q%'` on the name, and rapidfuzz WRatio over all names."""
     from rapidfuzz import fuzz, process
 
-    def like(haystack: list[str], keys: list[str]) -> Search:
-        return lambda q: [keys[i] for i, n in enumerate(haystack) if q in n][:5]
+    names = list(await session.scalars(select(Customer.legal_name).order_by(Customer.id)))
+    catalogue = list(await session.execute(select(Product.name, Product.sku).order_by(Product.id)))
+    product_names = [name for name, _ in catalogue]
+    skus = [sku for _, sku in catalogue]
+
+    async def like_customers(q: str) -> list[str]:
+        statement = select(Customer.legal_name).where(Customer.legal_name.contains(q)).limit(5)
+        return list(await session.scalars(statement))
+
+    async def like_products(q: str) -> list[str]:
+        return list(
+            await session.scalars(select(Product.sku).where(Product.name.contains(q)).limit(5))
+        )
 
     def wratio(haystack: list[str], keys: list[str]) -> Search:
-        def run(q: str) -> list[str]:
+        async def run(q: str) -> list[str]:
             found = process.extract(q, haystack, scorer=fuzz.WRatio, limit=5)
             return [keys[i] for _, _, i in found]
 
         return run
 
     return {
-        "like": evaluate(queries, like(names, names), like(product_names, skus)),
-        "wratio": evaluate(queries, wratio(names, names), wratio(product_names, skus)),
+        "like": await evaluate(queries, like_customers, like_products),
+        "wratio": await evaluate(queries, wratio(names, names), wratio(product_names, skus)),
     }
 
 
@@ -173,57 +247,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dump", type=Path, help="write each query's top 5 here (JSON lines)")
     args = parser.parse_args(argv)
 
-    names, stored, key_s = load_customers(args.customers, args.rows)
-    print(f"customers: {len(names)}  key computation {key_s:.1f} s")
-    skus, product_stored = load_products(args.products)
-    gc.collect()
-
-    start = time.perf_counter()
-    customers = CustomerIndex.build(
-        CustomerRecord(id=i, keys=json.loads(k)) for i, k in enumerate(stored)
-    )
-    build_s = time.perf_counter() - start
-    products = ProductIndex.build(
-        ProductRecord(id=i, keys=json.loads(k), sku=skus[i]) for i, k in enumerate(product_stored)
-    )
-    del stored, product_stored
-    gc.collect()
-    rss = rss_mb()
-    print(f"customer index build {build_s:.2f} s  peak RSS {rss:.0f} MB")
-
     queries = [json.loads(line) for line in args.queries.open(encoding="utf-8") if line.strip()]
-    dump: list[dict[str, Any]] | None = [] if args.dump else None
-    results = evaluate(
-        queries,
-        lambda q: [names[h.id] for h in customers.search(q)],
-        lambda q: [skus[h.id] for h in products.search(q)],
-        dump,
-    )
-    print_table("search service", results)
-    report: dict[str, Any] = {
-        "customers": len(names),
-        "key_seconds": key_s,
-        "build_seconds": build_s,
-        "rss_mb": rss,
-        "search": results,
-    }
-    if args.baselines:
-        base = baselines(queries, names, skus, _product_names(args.products))
-        for label, figures in base.items():
-            print_table(f"baseline: {label}", figures)
-            report[f"baseline_{label}"] = figures
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        imported = import_elsewhere(url, args.customers, args.rows, args.products)
+        print(
+            f"customers: {imported['customers']:.0f}  import with key computation "
+            f"{imported['import_seconds']:.1f} s  "
+            f"(products {imported['product_import_seconds']:.1f} s)"
+        )
+        report = {**imported, **asyncio.run(measure(args, url, queries))}
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    if dump is not None and args.dump:
-        with args.dump.open("w", encoding="utf-8") as fh:
-            for line in dump:
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
     return 0
-
-
-def _product_names(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return [row["name"] for row in csv.DictReader(fh)]
 
 
 if __name__ == "__main__":

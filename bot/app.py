@@ -8,6 +8,8 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.router import Router, utc_now
+from bot.services.objections import seed_objection_library
+from bot.services.search.service import SearchService
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
 
@@ -18,13 +20,25 @@ class App:
         self.clock = clock
         self.engine = create_engine(settings.database_url)
         self.sessions = create_session_factory(self.engine)
-        self.router = Router(self.sessions, settings, clock=clock)
+        self.search = SearchService()
+        self.router = Router(self.sessions, settings, clock=clock, search_service=self.search)
 
     async def upgrade(self) -> None:
         await upgrade(self.settings.database_url)
 
+    async def start(self) -> None:
+        """Migrate, then build the search index, so the first search is as fast as the rest."""
+        await self.upgrade()
+        async with self.sessions() as session, session.begin():
+            await self.search.load(session=session)
+            await seed_objection_library(session=session)
+
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+QUIET_LOGGERS = ("httpx", "httpcore")
+"""They log each request's URL, and a Telegram URL carries the bot token."""
 
 
 def configure_logging(level: str) -> None:
@@ -32,3 +46,5 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -6,17 +6,23 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+from telegram.error import TelegramError
+
 from bot.app import App, configure_logging
+from bot.channels.base import ServedChannel
+from bot.channels.telegram import TelegramChannel, invite_link
 from bot.channels.terminal import PLATFORM as TERMINAL
 from bot.channels.terminal import TerminalChannel, stdin_lines
 from bot.config import PROJECT_ROOT, Settings, get_settings
 from bot.pushes import PushDispatcher
 from bot.services.demo import DEMO_REP, load_demo
 from bot.services.onboarding import create_admin, create_invite
+from bot.web import WebServer
 from storage.migrate import downgrade
 from storage.models import Role
 from storage.queries.customers import count_customers
@@ -51,7 +57,7 @@ async def _terminal_user(app: App, name: str) -> int | None:
 
 
 async def chat(app: App, name: str) -> None:
-    await app.upgrade()
+    await app.start()
     channel = TerminalChannel(app.router, name)
     user_id = await _terminal_user(app, name)
     pushes = PushDispatcher(
@@ -115,6 +121,7 @@ async def invite(settings: Settings, role: str, team: str | None, uses: int, day
             )
         print(made.code)
         print(f"Send /start {made.code} to the assistant (valid {days} days, {uses} use(s)).")
+        await _print_links(settings, made.code)
         return 0
     finally:
         await app.close()
@@ -132,22 +139,79 @@ async def admin_create(settings: Settings, name: str) -> int:
                 valid_for=timedelta(days=settings.invite_valid_days),
             )
         print(f"Admin {name} created. From your chat app send: /start {made.code}")
+        await _print_links(settings, made.code)
         print(f"In the terminal: salesbot chat --as {name}")
         return 0
     finally:
         await app.close()
 
 
-async def run(settings: Settings) -> int:
+async def _print_links(settings: Settings, code: str) -> None:
+    """The invite as a link to open, for each configured platform that has such links."""
+    if settings.telegram_bot_token is None:
+        return
+    try:
+        print(f"Telegram: {await invite_link(settings, code)}")
+    except TelegramError as error:
+        print(f"(No Telegram link: the Bot API did not answer: {error})", file=sys.stderr)
+
+
+def configured_channels(app: App) -> list[ServedChannel]:
+    """Every platform whose settings are present (WeCom joins here)."""
+    channels: list[ServedChannel] = []
+    if app.settings.telegram_bot_token is not None:
+        channels.append(TelegramChannel(app.router, app.settings))
+    return channels
+
+
+async def serve(app: App, channels: list[ServedChannel], stop: asyncio.Event) -> None:
+    """One process: the web server, every channel, and the push outbox, until `stop`."""
+    web = WebServer(app.settings.web_host, app.settings.web_port)
+    for channel in channels:
+        channel.mount(web)
+    await web.start()
+    started: list[ServedChannel] = []
+    try:
+        for channel in channels:
+            await channel.start()
+            started.append(channel)
+        pushes = PushDispatcher(app.sessions, {c.name: c for c in channels}, app.clock)
+        poller = asyncio.create_task(pushes.run(app.settings.push_poll_seconds))
+        try:
+            await stop.wait()
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+    finally:
+        for channel in reversed(started):
+            await channel.stop()
+        await web.stop()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    return stop
+
+
+async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    """`salesbot run`; `stop` ends it (SIGINT or SIGTERM when not given)."""
     app = App(settings)
     try:
-        await app.upgrade()
-        print(
-            "No chat platform is configured yet: set TELEGRAM_BOT_TOKEN or the WECOM_* settings "
-            "(see .env.example). For the terminal: salesbot chat --as NAME",
-            file=sys.stderr,
-        )
-        return 2
+        channels = configured_channels(app)
+        if not channels:
+            print(
+                "No chat platform is configured yet: set TELEGRAM_BOT_TOKEN or the WECOM_* "
+                "settings (see .env.example). For the terminal: salesbot chat --as NAME",
+                file=sys.stderr,
+            )
+            return 2
+        await app.start()
+        await serve(app, channels, stop or _stop_on_signals())
+        return 0
     finally:
         await app.close()
 

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str | None = None
     telegram_api_base_file_url: str | None = None
+    telegram_messages_per_second: float = Field(
+        default=30.0, gt=0, description="Pushes stay under Telegram's overall flood limit."
+    )
 
     wecom_corp_id: str | None = None
     wecom_agent_id: str | None = None
@@ -52,6 +55,19 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     media_dir: Path = PROJECT_ROOT / "media"
+
+    @field_validator(
+        "telegram_bot_token",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        "telegram_api_base_url",
+        "telegram_api_base_file_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`TELEGRAM_BOT_TOKEN=` as copied from `.env.example` means off, not an empty token."""
+        return None if value == "" else value
 
     @field_validator("time_zone")
     @classmethod

@@ -14,6 +14,7 @@ from storage.models import User
 
 if TYPE_CHECKING:
     from bot.dialogs.engine import DialogEngine
+    from bot.services.search.service import SearchService
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class Context:
     language: Language
     clock: Callable[[], datetime]
     dialogs: DialogEngine
+    search: SearchService
 
     def now(self) -> datetime:
         return self.clock()

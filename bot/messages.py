@@ -40,6 +40,15 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedContact:
+    """A phone contact the user shared (a customer's buyer, say), not the user themself."""
+
+    phone: str
+    name: str
+    platform_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One update from one user on one channel."""
 
@@ -51,6 +60,7 @@ class Incoming:
     button_data: str | None = None
     location: Location | None = None
     attachment: Attachment | None = None
+    contact: SharedContact | None = None
     language_code: str | None = None
     display_name: str | None = None
     is_group: bool = False
@@ -89,13 +99,18 @@ class Media:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message to show. `edit` asks the channel to replace the previous message."""
+    """One message to show. `edit` asks the channel to replace the previous message.
+
+    A `notice` is a short remark about the press itself (a stale button): platforms with
+    transient pop-ups show it as one instead of adding a message to the chat.
+    """
 
     text: str = ""
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
     image: Media | None = None
     document: Media | None = None
     edit: bool = False
+    notice: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """A JSON form, so replies can wait in the outbox."""
@@ -114,6 +129,16 @@ class Reply:
             buttons=tuple(tuple(Button(label, value) for label, value in row) for row in rows),
             edit=bool(data.get("edit", False)),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class InlineResult:
+    """One answer to a query typed in any chat (Telegram's `@bot 华为`), ready to share."""
+
+    id: str
+    title: str
+    description: str
+    message_text: str
 
 
 def buttons(

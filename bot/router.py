@@ -20,12 +20,24 @@ from bot.config import Language, Settings
 from bot.context import Context
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.new_customer import NewCustomerDialog
-from bot.handlers import customers, general, onboarding
-from bot.i18n import N_, _, language_from_platform, set_language
-from bot.messages import Incoming, Reply
+from bot.dialogs.script_edit import ScriptEditDialog, ScriptSuggestionDialog
+from bot.dialogs.visit import VisitDialog
+from bot.handlers import (
+    customers,
+    general,
+    inline,
+    objections,
+    onboarding,
+    products,
+    search,
+    visits,
+)
+from bot.i18n import N_, _, language_from_platform, set_language, using
+from bot.messages import Incoming, InlineResult, Reply
+from bot.services.search.service import SearchService
 from storage.models import Role, User
 from storage.queries.updates import claim_update
-from storage.queries.users import find_identity, get_user
+from storage.queries.users import active_users_on, deactivate_chat, find_identity, get_user
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +56,15 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownChat:
+    """A private chat of an active user, for per-chat platform settings (command menus)."""
+
+    chat_id: str
+    role: Role
+    language: Language | None
+
+
+@dataclass(frozen=True, slots=True)
 class ButtonRoute:
     prefix: str
     handler: Handler
@@ -56,7 +77,31 @@ async def _show_help(incoming: Incoming, ctx: Context) -> list[Reply]:
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", _show_help, N_("what I can do for you")),
+    Command("c", search.search_customers, N_("find a customer: /c 华为, /c shenyang, /c hljrhb")),
+    Command("p", search.search_products, N_("find a product: /p F1 20kg, /p SW-F1-20KG")),
     Command("new_customer", customers.start_new_customer, N_("add a customer step by step")),
+    Command(
+        "visit", visits.start_visit, N_("log a visit step by step (or just type what happened)")
+    ),
+    Command("visits", visits.list_visits, N_("the last week's visits; correct or delete yours")),
+    Command("brief", visits.show_brief, N_("before a visit: /brief 华为")),
+    Command("todo", visits.show_todo, N_("your follow-ups: overdue, today, this week")),
+    Command("remind", visits.remind, N_("add a follow-up: /remind 华为 周五 送样品")),
+    Command("plan", visits.plan_day, N_("today's visit plan: /plan 华为 10点 收款; 英浩 下午3点")),
+    Command("obj", objections.ask_objection, N_("answer an objection: /obj 太贵了")),
+    Command("scripts", objections.show_scripts, N_("which objection scripts work")),
+    Command(
+        "script_edit",
+        objections.start_script_edit,
+        N_("add or edit an objection script"),
+        frozenset({Role.MANAGER, Role.ADMIN}),
+    ),
+    Command(
+        "suggestions",
+        objections.show_suggestions,
+        N_("review reps' suggested answers"),
+        frozenset({Role.MANAGER, Role.ADMIN}),
+    ),
     Command("whoami", general.whoami, N_("who you are to me")),
     Command("lang", general.change_language, N_("change language: /lang en, zh_CN or zh_TW")),
     Command("cancel", general.cancel, N_("stop what you are doing")),
@@ -71,7 +116,26 @@ COMMANDS: tuple[Command, ...] = (
 BUTTONS: tuple[ButtonRoute, ...] = (
     ButtonRoute("lang", general.choose_language),
     ButtonRoute("cust", customers.show_customer_card),
+    ButtonRoute("prod", products.show_product_card),
+    ButtonRoute("visit", visits.press_visit_button),
+    ButtonRoute("fu", visits.press_follow_up_button),
+    ButtonRoute(objections.PREFIX, objections.press),
 )
+
+DIALOG_PASSTHROUGH_COMMANDS = frozenset({"obj"})
+"""Asked in the middle of a dialog (a visit being logged) without leaving it."""
+DIALOG_PASSTHROUGH_BUTTONS = (f"{objections.PREFIX}:t:", f"{objections.PREFIX}:o:")
+"""Presses that answer or rate an objection; they never start or end a dialog."""
+
+
+def _passes_dialogs(incoming: Incoming) -> bool:
+    if incoming.button_data is not None:
+        return incoming.button_data.startswith(DIALOG_PASSTHROUGH_BUTTONS)
+    return incoming.command in DIALOG_PASSTHROUGH_COMMANDS
+
+
+GROUP_COMMANDS = frozenset({"help"})
+"""All a group chat may ask: nothing there may show one rep's data to the others."""
 
 UNKNOWN_USER_COMMANDS: dict[str, Handler] = {
     "start": onboarding.start,
@@ -94,17 +158,90 @@ class Router:
         *,
         clock: Callable[[], datetime] = utc_now,
         text_handler: Handler | None = None,
+        search_service: SearchService | None = None,
     ) -> None:
         self._sessions = session_factory
         self._settings = settings
         self._clock = clock
         self._commands = {command.name: command for command in COMMANDS}
-        self._text_handler = text_handler or general.plain_text
-        self.dialogs = DialogEngine([NewCustomerDialog()])
+        self._text_handler = text_handler or visits.visit_log_or(search.search_text)
+        self.dialogs = DialogEngine(
+            [NewCustomerDialog(), VisitDialog(), ScriptEditDialog(), ScriptSuggestionDialog()]
+        )
+        self.search = search_service or SearchService()
+
+    def _context(self, session: AsyncSession, user: User | None, language: Language) -> Context:
+        return Context(
+            session=session,
+            settings=self._settings,
+            user=user,
+            language=language,
+            clock=self._clock,
+            dialogs=self.dialogs,
+            search=self.search,
+        )
 
     @property
     def commands(self) -> Sequence[Command]:
         return COMMANDS
+
+    def command_menu(
+        self, language: Language, role: Role | None = None, *, group: bool = False
+    ) -> list[tuple[str, str]]:
+        """`(name, summary)` in `language` for a platform's command menu.
+
+        No role means the commands every role has (the menu before a chat is known).
+        """
+        with using(language):
+            return [
+                (command.name, _(command.summary))
+                for command in COMMANDS
+                if (command.name in GROUP_COMMANDS if group else True)
+                and (command.roles == EVERYONE if role is None else role in command.roles)
+            ]
+
+    async def known_chats(self, channel: str) -> list[KnownChat]:
+        """The private chats of active users on `channel`."""
+        async with self._sessions() as session, session.begin():
+            rows = await active_users_on(session=session, platform=channel)
+        return [
+            KnownChat(
+                chat_id=identity.chat_id,
+                role=Role(user.role),
+                language=user.language,  # type: ignore[arg-type]
+            )
+            for identity, user in rows
+        ]
+
+    async def chat_unreachable(self, channel: str, chat_id: str) -> None:
+        """The platform refused a chat for good (the user blocked us): stop pushing there.
+
+        The identity comes back to life when its user writes again (see `_identify`).
+        """
+        async with self._sessions() as session, session.begin():
+            changed = await deactivate_chat(session=session, platform=channel, chat_id=chat_id)
+        logger.info("chat unreachable: %s %s (%d identities paused)", channel, chat_id, changed)
+
+    async def inline_query(
+        self, channel: str, user_id: str, text: str, *, language_code: str | None = None
+    ) -> list[InlineResult]:
+        """Results for a query typed in any chat; none for unknown users. Never raises."""
+        try:
+            async with self._sessions() as session, session.begin():
+                user = await self._user_of(channel, user_id, session)
+                if user is None:
+                    return []
+                language: Language = (
+                    user.language  # type: ignore[assignment]
+                    or language_from_platform(language_code)
+                    or self._settings.default_language
+                )
+                ctx = self._context(session, user, language)
+                with using(language):
+                    return await inline.inline_results(text, ctx)
+        except Exception:
+            logger.exception("inline query failed: channel=%s", channel)
+            return []
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; never raises, so a channel can always answer something."""
@@ -145,14 +282,7 @@ class Router:
             or self._settings.default_language
         )
         set_language(language)
-        ctx = Context(
-            session=session,
-            settings=self._settings,
-            user=user,
-            language=language,
-            clock=self._clock,
-            dialogs=self.dialogs,
-        )
+        ctx = self._context(session, user, language)
 
         if len(incoming.text) > self._settings.max_message_chars:
             return [
@@ -163,12 +293,18 @@ class Router:
                 )
             ]
 
+        if incoming.is_group:
+            return await general.in_group(incoming, ctx)
         if user is None:
             handler = UNKNOWN_USER_COMMANDS.get(incoming.command or "")
             return await (handler or onboarding.explain_joining)(incoming, ctx)
 
         if incoming.command == "cancel":
             return await general.cancel(incoming, ctx)
+        if _passes_dialogs(incoming):
+            if incoming.command is not None:
+                return await self._command(incoming, ctx, user)
+            return await self._press(incoming, ctx)
         replies = await self.dialogs.handle(incoming, ctx)
         if replies is not None:
             return replies
@@ -179,9 +315,18 @@ class Router:
         return await self._text_handler(incoming, ctx)
 
     async def _identify(self, incoming: Incoming, session: AsyncSession) -> User | None:
-        identity = await find_identity(
-            session=session, platform=incoming.channel, platform_user_id=incoming.user_id
-        )
+        user = await self._user_of(incoming.channel, incoming.user_id, session)
+        if user is not None and not incoming.is_group:
+            # Writing to us again means the chat is reachable again (a blocked bot unblocked).
+            identity = await find_identity(
+                session=session, platform=incoming.channel, platform_user_id=incoming.user_id
+            )
+            if identity is not None and not identity.active:
+                identity.active = True
+        return user
+
+    async def _user_of(self, channel: str, user_id: str, session: AsyncSession) -> User | None:
+        identity = await find_identity(session=session, platform=channel, platform_user_id=user_id)
         if identity is None:
             return None
         user = await get_user(session=session, user_id=identity.user_id)
@@ -202,4 +347,4 @@ class Router:
         for route in BUTTONS:
             if route.prefix == prefix:
                 return await route.handler(incoming, ctx)
-        return [Reply(_("That button is no longer valid."))]
+        return [Reply(_("That button is no longer valid."), notice=True)]

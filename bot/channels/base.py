@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 from bot.messages import Reply
+from bot.web import WebServer
 
 
 class Channel(Protocol):
@@ -13,4 +15,22 @@ class Channel(Protocol):
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> bool:
         """Deliver replies to a chat; False when the chat can no longer be reached."""
+        ...
+
+
+class ServedChannel(Channel, Protocol):
+    """A channel `salesbot run` serves: routes on the shared web server, then a life of its own."""
+
+    def mount(self, server: WebServer) -> None:
+        """Add HTTP routes (webhooks, callbacks); called before the server starts."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class FileSource(Protocol):
+    async def download(self, file_ref: str) -> Path:
+        """Fetch an `Attachment.file_ref` into the media directory; returns where it is."""
         ...

@@ -98,28 +98,37 @@ class DialogEngine:
         return name in self._dialogs
 
     async def start(
-        self, name: str, incoming: Incoming, ctx: Context, data: Any = None
+        self,
+        name: str,
+        incoming: Incoming,
+        ctx: Context,
+        data: Any = None,
+        *,
+        state: StrEnum | None = None,
     ) -> list[Reply]:
+        """Start `name` at its first step, or at `state` when the data already answers the
+        earlier ones (a one-message visit log lands on its summary card)."""
         dialog = self._dialogs[name]
         data = dialog.data_type() if data is None else data
+        state = state or dialog.first
         await drop_dialog(
             session=ctx.session,
             user_id=ctx.known_user.id,
             channel=incoming.channel,
             chat_id=incoming.chat_id,
         )
-        state = DialogState(
+        saved = DialogState(
             user_id=ctx.known_user.id,
             channel=incoming.channel,
             chat_id=incoming.chat_id,
             dialog=name,
-            state=str(dialog.first),
+            state=str(state),
             data=dialog.dump(data),
             history=[],
             updated_at=ctx.now(),
         )
-        await save_dialog(session=ctx.session, state=state)
-        return await dialog.steps[dialog.first].ask(data, ctx)
+        await save_dialog(session=ctx.session, state=saved)
+        return await dialog.steps[state].ask(data, ctx)
 
     async def cancel(self, incoming: Incoming, ctx: Context) -> str | None:
         """Drop the active dialog; returns its title when there was one."""
@@ -148,7 +157,12 @@ class DialogEngine:
             if dialog is None:
                 return None
             if incoming.button_data and incoming.button_data.startswith(f"{BUTTON_PREFIX}:"):
-                return [Reply(_("That question has expired. Start again when you are ready."))]
+                return [
+                    Reply(
+                        _("That question has expired. Start again when you are ready."),
+                        notice=True,
+                    )
+                ]
             return None
 
         state = type(dialog.first)(saved.state)
@@ -158,7 +172,7 @@ class DialogEngine:
         value = self._value(incoming, dialog, state)
         if value is None:
             return [
-                Reply(_("That button belongs to an earlier question.")),
+                Reply(_("That button belongs to an earlier question."), notice=True),
                 *await step.ask(data, ctx),
             ]
         if value == BACK:

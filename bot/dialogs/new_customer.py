@@ -19,7 +19,6 @@ from bot.services.customers import (
     name_taken,
     parse_grade,
     parse_phone,
-    similar_customers,
 )
 from storage.models import Grade
 
@@ -87,7 +86,9 @@ class NewCustomerDialog(Dialog[Draft]):
             return Reask(
                 _("{name} is already a customer. Type another name, or /cancel.").format(name=name)
             )
-        similar = await similar_customers(session=ctx.session, legal_name=name)
+        similar = await ctx.search.similar_customers(
+            session=ctx.session, legal_name=name, user=ctx.known_user
+        )
         updated = replace(draft, legal_name=name, similar=[c.legal_name for c in similar] or None)
         return Advance(State.SIMILAR if similar else State.GRADE, updated)
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.cards import customer_card, customer_name_only
 from bot.context import Context
 from bot.dialogs.new_customer import NewCustomerDialog
 from bot.i18n import _
 from bot.messages import Incoming, Reply
 from bot.services.customers import Visibility, visibility
+from bot.services.visits import customer_history
+from storage.models import Customer
 from storage.queries.customers import get_customer
+from storage.queries.objections import remember_customer
 
 
 async def start_new_customer(incoming: Incoming, ctx: Context) -> list[Reply]:
@@ -24,10 +29,31 @@ async def show_customer_card(incoming: Incoming, ctx: Context) -> list[Reply]:
         else None
     )
     if customer is None:
-        return [Reply(_("That button is no longer valid."))]
+        return [Reply(_("That button is no longer valid."), notice=True)]
     seen = visibility(ctx.known_user, customer, others=ctx.settings.others_customers)
     if seen is Visibility.HIDDEN:
-        return [Reply(_("That button is no longer valid."))]
+        return [Reply(_("That button is no longer valid."), notice=True)]
+    return [await open_customer(customer, seen, ctx)]
+
+
+async def open_customer(customer: Customer, seen: Visibility, ctx: Context) -> Reply:
+    """The card as far as `seen` allows; every way of opening a customer comes through here."""
     if seen is Visibility.NAME_ONLY:
-        return [customer_name_only(customer)]
-    return [customer_card(customer, ctx)]
+        return customer_name_only(customer)
+    # The customer opened last is who an objection asked soon after is about.
+    await remember_customer(
+        session=ctx.session, user_id=ctx.known_user.id, customer_id=customer.id, now=ctx.now()
+    )
+    return await full_customer_card(customer, ctx)
+
+
+async def full_customer_card(
+    customer: Customer, ctx: Context, *, page: int = 0, edit: bool = False
+) -> Reply:
+    """The card with visits, follow-ups, totals and cadence, and the buttons to act on them."""
+    zone = ZoneInfo(ctx.known_user.time_zone or ctx.settings.time_zone)
+    history = await customer_history(
+        session=ctx.session, customer=customer, today=ctx.now().astimezone(zone).date(), page=page
+    )
+    card = customer_card(customer, ctx, history)
+    return Reply(card.text, buttons=card.buttons, edit=edit)

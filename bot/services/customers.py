@@ -11,8 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Contact, Customer, Grade, Role, User
 from storage.queries.audit import record_change
 from storage.queries.customers import add_customer as store_customer
-from storage.queries.customers import customers_named_like, find_customer_by_name
+from storage.queries.customers import (
+    customers_matching,
+    find_customer_by_name,
+)
 
+MIN_LOOKUP_CHARS = 2
+"""One character ("华") is in too many names to point at a customer."""
+CONFIDENT_SHARE = 0.5
+"""A lone match is taken when the typed text is at least half of the name's core."""
 PHONE_DIGITS = (7, 15)
 """A local landline has 7 digits; E.164 allows 15."""
 _PHONE_CHARS = re.compile(r"^\+?[\d\s\-()（）]+$")
@@ -44,15 +51,6 @@ def parse_phone(text: str) -> str | None:
     return text.strip() if low <= len(digits) <= high else None
 
 
-async def similar_customers(
-    *, session: AsyncSession, legal_name: str, limit: int = 3
-) -> list[Customer]:
-    """Existing customers that may be the same company (a plain substring check)."""
-    core = _LEGAL_FORMS.sub("", legal_name).strip()
-    fragments = [core] if len(core) >= 2 else []
-    return await customers_named_like(session=session, fragments=fragments, limit=limit)
-
-
 async def name_taken(*, session: AsyncSession, legal_name: str) -> bool:
     return await find_customer_by_name(session=session, legal_name=legal_name) is not None
 
@@ -63,13 +61,14 @@ async def add_customer(*, session: AsyncSession, new: NewCustomer, owner: User) 
         grade=new.grade,
         phone=new.phone,
         region=new.region,
-        owner_id=owner.id,
+        owner=owner,
         source="chat",
+        # Set both relationships, even when empty: the card reads them right after the flush,
+        # and a lazy load there would be I/O outside the async session's greenlet.
+        contacts=[Contact(name=new.contact_name, title=new.contact_title, phone=new.phone)]
+        if new.contact_name
+        else [],
     )
-    if new.contact_name:
-        customer.contacts = [
-            Contact(name=new.contact_name, title=new.contact_title, phone=new.phone)
-        ]
     await store_customer(session=session, customer=customer)
     await record_change(
         session=session,
@@ -107,3 +106,49 @@ def visibility(user: User, customer: Customer, *, others: str) -> Visibility:
     ):
         return Visibility.FULL
     return Visibility(others)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMatch:
+    customer_id: int
+    legal_name: str
+    score: float
+    """0..1: how much of the customer's name the text covers."""
+    confident: bool
+    """True when the text names this customer and no other: safe to use without asking."""
+
+
+def _core_name(name: str) -> str:
+    return _LEGAL_FORMS.sub("", name).strip().casefold()
+
+
+async def find_customers(
+    *, session: AsyncSession, text: str, user: User, limit: int = 5
+) -> list[CustomerMatch]:
+    """Customers `text` may name, best first; a plain substring match over names and aliases.
+
+    A stand-in for the search index with the same signature; `user` is there so the index can
+    rank the rep's own customers first.
+    """
+    query = " ".join(text.split()).casefold()
+    if len(query) < MIN_LOOKUP_CHARS:
+        return []
+    found = await customers_matching(session=session, fragment=query, limit=limit * 4)
+    matches = []
+    for customer in found:
+        names = [_core_name(customer.legal_name), *(_core_name(a) for a in customer.aliases)]
+        exact = query in names or query == customer.legal_name.casefold()
+        score = 1.0 if exact else max(len(query) / max(len(n), 1) for n in names if query in n)
+        matches.append((exact, min(score, 1.0), customer))
+    matches.sort(key=lambda item: (not item[0], -item[1], item[2].id))
+    exact_count = sum(1 for exact, _score, _c in matches if exact)
+    return [
+        CustomerMatch(
+            customer_id=customer.id,
+            legal_name=customer.legal_name,
+            score=round(score, 3),
+            confident=(exact and exact_count == 1)
+            or (len(matches) == 1 and score >= CONFIDENT_SHARE),
+        )
+        for exact, score, customer in matches[:limit]
+    ]

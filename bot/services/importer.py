@@ -17,6 +17,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.search.customer_keys import KEYS_VERSION as CUSTOMER_KEYS_VERSION
+from bot.services.search.product_keys import KEYS_VERSION as PRODUCT_KEYS_VERSION
+from bot.services.search.service import keys_for_customer, keys_for_product
 from storage.models import Contact, Customer, Grade, Product
 
 BATCH = 2_000
@@ -127,6 +130,10 @@ async def import_customers(
                 "phone": row.phone,
                 "owner_id": owner_of(count + offset, row),
                 "source": source,
+                "search_keys": keys_for_customer(
+                    row.legal_name, row.aliases, row.phone, row.region
+                ),
+                "search_keys_version": CUSTOMER_KEYS_VERSION,
             }
             for offset, row in enumerate(batch)
         ]
@@ -157,6 +164,8 @@ async def import_products(*, session: AsyncSession, rows: Iterable[ProductRow]) 
                 "specs": row.specs,
                 "price": row.price,
                 "unit": row.unit,
+                "search_keys": keys_for_product(row.sku, row.name, row.category, row.specs),
+                "search_keys_version": PRODUCT_KEYS_VERSION,
             }
             for row in batch
         ]

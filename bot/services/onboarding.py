@@ -90,13 +90,13 @@ async def redeem_invite(
     invite = await find_invite(session=session, code=code)
     if invite is None:
         return InviteProblem.UNKNOWN
+    # Checked before the use is spent: a refused code must leave `uses_left` as it was.
+    user = await session.get(User, invite.for_user_id) if invite.for_user_id else None
+    if invite.for_user_id is not None and (user is None or not user.active):
+        return InviteProblem.UNKNOWN
     if not await take_invite_use(session=session, code=code, now=now):
         return InviteProblem.EXPIRED if invite.expires_at <= now else InviteProblem.USED_UP
-    if invite.for_user_id is not None:
-        user = await session.get(User, invite.for_user_id)
-        if user is None or not user.active:
-            return InviteProblem.UNKNOWN
-    else:
+    if user is None:
         manages = invite.role == Role.MANAGER and invite.team is not None
         user = User(
             name=name,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Invite, Role, Team, User
+from storage.models import ChannelIdentity, Invite, Role, Team, User, utcnow
 
 
 async def find_identity(
@@ -69,12 +71,20 @@ async def identities_of(
 
 
 async def get_or_create_team(*, session: AsyncSession, name: str) -> Team:
+    """The team called `name`, made if missing, also when two updates make it at once.
+
+    A plain select-then-insert lets two concurrent transactions both miss the team and one of
+    them fail on the unique name (PostgreSQL); the insert skips a conflicting row instead, and
+    waits for the other transaction to commit it first.
+    """
     team = await session.scalar(select(Team).where(Team.name == name))
-    if team is None:
-        team = Team(name=name)
-        session.add(team)
-        await session.flush()
-    return team
+    if team is not None:
+        return team
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Team).values(name=name, created_at=utcnow()).on_conflict_do_nothing()
+    )
+    return (await session.scalars(select(Team).where(Team.name == name))).one()
 
 
 async def find_team(*, session: AsyncSession, name: str) -> Team | None:
@@ -99,3 +109,34 @@ async def take_invite_use(*, session: AsyncSession, code: str, now: datetime) ->
         .values(uses_left=Invite.uses_left - 1)
     )
     return bool(result.rowcount)
+
+
+async def deactivate_chat(*, session: AsyncSession, platform: str, chat_id: str) -> int:
+    """Stop pushing to a chat that refused us (blocked bot); returns identities changed."""
+    result = await session.execute(
+        update(ChannelIdentity)
+        .where(
+            ChannelIdentity.platform == platform,
+            ChannelIdentity.chat_id == chat_id,
+            ChannelIdentity.active.is_(True),
+        )
+        .values(active=False)
+    )
+    return result.rowcount or 0
+
+
+async def active_users_on(
+    *, session: AsyncSession, platform: str
+) -> list[tuple[ChannelIdentity, User]]:
+    """Every reachable identity on a platform with its active user (for per-chat settings)."""
+    rows = await session.execute(
+        select(ChannelIdentity, User)
+        .join(User, User.id == ChannelIdentity.user_id)
+        .where(
+            ChannelIdentity.platform == platform,
+            ChannelIdentity.active.is_(True),
+            User.active.is_(True),
+        )
+        .order_by(ChannelIdentity.id)
+    )
+    return [(identity, user) for identity, user in rows]

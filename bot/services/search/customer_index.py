@@ -16,7 +16,13 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot.services.search.normalize import char_readings, fold, is_hanzi, segment_pinyin
+from bot.services.search.normalize import (
+    char_readings,
+    fold,
+    fold_literal,
+    is_hanzi,
+    segment_pinyin,
+)
 from bot.services.search.results import CustomerRecord, Hit
 
 # Tier scores: a better kind of match always outranks a worse one; bonuses stay below the gaps.
@@ -33,6 +39,9 @@ INITIALS_SCORE = 50.0
 
 BOUNDARY_BONUS = 2.0
 """Added when a match starts, and again when it ends, on a name part (region, core, industry)."""
+LITERAL_BONUS = 10.0
+"""Added when the query as typed (before Simplified folding) occurs in the name as written:
+昇洋 is 湖州昇洋…, not 升洋和… although both fold to 升洋. Larger than the prefix/trade-name gap."""
 ALT_READING_PENALTY = 0.5
 """A polyphone matched by its less likely reading is slightly less convincing."""
 FUZZY_MIN_RATIO = 75.0
@@ -51,6 +60,10 @@ MAX_VARIANTS = 8
 MIN_INITIALS = 3
 """Two letters match thousands of names; initials search needs at least three."""
 MIN_PHONE_DIGITS = 6
+REGION_SPLIT_PENALTY = 1.0
+"""A region typed in front of a trade name the name carries elsewhere is a looser match."""
+MIN_SPLIT_UNITS = 2
+"""What follows a typed region must be a whole trade name (2 characters or more)."""
 
 _LATIN_RUN_RE = re.compile(r"[a-z][a-z' ]*")
 _PHONE_RE = re.compile(r"^\+?[\d\s\-()]+$")
@@ -86,6 +99,8 @@ class CustomerIndex:
         self._sylgram: dict[str, array] = {}
         self._initgram: dict[str, array] = {}
         self._regions: set[str] = set()
+        # Names whose literal form differs from the folded text (昇 kept as written); few.
+        self._literal: dict[int, str] = {}
         self._learned: dict[str, set[str]] = {}
 
     @classmethod
@@ -112,6 +127,10 @@ class CustomerIndex:
         py = tuple(_intern((syl, *alt.get(i, ()))) for i, syl in enumerate(keys["py"].split(" ")))
         self._text.append(text)
         self._py.append(py)
+        if record.name:
+            literal = fold_literal(record.name)
+            if literal != text:
+                self._literal[slot] = literal
         starts, ends = _anchors(text, keys.get("spans") or {})
         self._starts.append(starts)
         self._ends.append(ends)
@@ -135,6 +154,11 @@ class CustomerIndex:
         for ch, group in zip(text, py, strict=False):
             if is_hanzi(ch) and not char_readings(ch):
                 self._learned.setdefault(ch, set()).add(group[0])
+
+    def owner_of(self, customer_id: int) -> int | None:
+        """The owner stored with the record, so "own customers first" needs no query."""
+        slot = self._slot.get(customer_id)
+        return self._owner[slot] if slot is not None else None
 
     def remove(self, customer_id: int) -> None:
         """Forget a customer; its postings are skipped from now on."""
@@ -170,7 +194,17 @@ class CustomerIndex:
             letters = q.replace(" ", "")
             if letters.isascii() and letters.isalpha():
                 self._search_initials(letters, offer)
+            self._literal_bonus(query, compact, best)
         return self._rank(best, len(compact), limit, prefer)
+
+    def _literal_bonus(self, query: str, compact: str, best: dict[int, tuple[float, str]]) -> None:
+        """Lift names that contain the query exactly as typed when folding changed the query."""
+        literal = "".join(ch for ch in fold_literal(query) if ch.isalnum() or ch in "()")
+        if literal == compact or not literal:
+            return
+        for slot, (score, tag) in list(best.items()):
+            if literal in self._literal.get(slot, self._text[slot]):
+                best[slot] = (score + LITERAL_BONUS, tag)
 
     # -- ranking --------------------------------------------------------------------------
 
@@ -280,6 +314,39 @@ class CustomerIndex:
             pair_keys = [{f"{a} {b}" for a in u1[1] for b in u2[1]} for u1, u2 in pairwise(units)]
             for slot in self._candidates_by_all(self._sylgram, pair_keys):
                 self._align(units, slot, offer)
+        self._search_units_region_split(q, offer)
+
+    def _search_units_region_split(
+        self, q: str, offer: Callable[[int, float, str], None]
+    ) -> None:
+        """洛阳责远 or 珠海yangfeng for 泽远…(洛阳)有限公司 / …有限公司珠海分公司.
+
+        A known region typed in front of a sound-alike or pinyin trade name that the name
+        carries elsewhere (in brackets, or as the branch city): the rest is matched by sound
+        and the name must contain the region.
+        """
+        for cut in range(2, min(len(q) - 1, 8)):
+            head = q[:cut]
+            if not all(is_hanzi(ch) for ch in head):
+                break
+            region = head.rstrip("省市")
+            if head not in self._regions and region not in self._regions:
+                continue
+            rest = q[cut:].strip()
+
+            def offer_if_region(slot: int, score: float, tag: str, region: str = region) -> None:
+                text = self._text[slot]
+                if region in text and not text.startswith(region):
+                    offer(slot, score - REGION_SPLIT_PENALTY, tag)
+
+            for units in self._query_units(rest):
+                if len(units) < MIN_SPLIT_UNITS:
+                    continue
+                pair_keys = [
+                    {f"{a} {b}" for a in u1[1] for b in u2[1]} for u1, u2 in pairwise(units)
+                ]
+                for slot in self._candidates_by_all(self._sylgram, pair_keys):
+                    self._align(units, slot, offer_if_region)
 
     def _align(self, units: Sequence[Unit], slot: int, offer: Callable[..., None]) -> None:
         text, py = self._text[slot], self._py[slot]

@@ -83,6 +83,16 @@ def fold(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()[:MAX_QUERY_CHARS]
 
 
+def fold_literal(text: str) -> str:
+    """:func:`fold` without the Traditional-to-Simplified step, spaces removed.
+
+    OpenCC also folds some characters that Simplified names use in their own right (昇 → 升),
+    so 昇洋 and 升洋 fold alike; comparing the literal forms tells them apart again.
+    """
+    text = unicodedata.normalize("NFKC", text or "")[: MAX_QUERY_CHARS * 2]
+    return _SPACE_RE.sub("", text.lower().translate(_PUNCT_FOLD))[:MAX_QUERY_CHARS]
+
+
 def script_of(text: str) -> str:
     """Classify folded text as 'hanzi', 'latin', 'digits', 'mixed' or 'empty'."""
     kinds = {

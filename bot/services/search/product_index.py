@@ -40,6 +40,9 @@ W_REST = 1.0
 CERT_VARIANT_PENALTY = 0.5
 """Unless asked for, the plain product comes before its -CNAS/-JJG/-BOX variants."""
 MIN_ATTRIBUTE_SCORE = 1.0
+MIN_WORD_SHARE = 0.5
+"""A query of plain words only (no class, mass or material) must share half of them with a
+name; otherwise one common character (不 of 不锈钢) would match the whole catalogue."""
 """A product must match something positively to be offered at all."""
 DIM_FACTORS = (1000.0, 10.0, 1.0)
 """Units a bare 1.2x1.2 may mean: metres (地磅), centimetres (平台秤 50x60) or millimetres."""
@@ -191,7 +194,10 @@ class ProductIndex:
     ) -> None:
         if not attrs:
             return
+        only_words = attrs.keys() == {"rest"}
         for p in self._candidates(attrs):
+            if only_words and _rest_matched(attrs, p) < MIN_WORD_SHARE * len(attrs["rest"]):
+                continue
             score = _attribute_score(attrs, p)
             if score >= MIN_ATTRIBUTE_SCORE and score > scores.get(p.id, (0.0, ""))[0]:
                 scores[p.id] = (score, "attributes")
@@ -265,7 +271,9 @@ def _attribute_score(attrs: dict[str, Any], p: _Product) -> float:
         score += W_CERT if cert == p.cert else -W_CERT
     elif p.cert:
         score -= CERT_VARIANT_PENALTY
-    for word in attrs.get("rest", ()):
-        if word in p.text or word in p.tokens:
-            score += W_REST
-    return score
+    return score + W_REST * _rest_matched(attrs, p)
+
+
+def _rest_matched(attrs: dict[str, Any], p: _Product) -> int:
+    """How many of the query's unparsed words the product's name or tokens contain."""
+    return sum(1 for word in attrs.get("rest", ()) if word in p.text or word in p.tokens)

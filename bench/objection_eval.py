@@ -1,0 +1,88 @@
+"""Top-1 and top-3 accuracy of objection matching on a labelled set of phrasings.
+
+Each line of the set is `{"text": …, "label": type code or null, "lang": …}`; a null label is
+a message that must not match (a customer name, a product, a visit note). Top-1 counts the
+first candidate; top-3 counts what the rep is offered: the direct answer when the matcher is
+sure, else the two or three buttons. The seed library is read from its data file, so no
+database is needed.
+
+    python bench/objection_eval.py [--file OTHER.jsonl] [--errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.services.objections import ObjectionMatcher, seed_specs
+
+DEFAULT_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "objections_eval.jsonl"
+NONE = "(none)"
+
+
+@dataclass
+class Tally:
+    n: int = 0
+    top1: int = 0
+    top3: int = 0
+    sure: int = 0
+
+    def row(self) -> str:
+        share = lambda k: k / self.n if self.n else 0.0  # noqa: E731
+        return (
+            f"{self.n:4d}  top-1 {share(self.top1):6.1%}  top-3 {share(self.top3):6.1%}"
+            f"  sure {share(self.sure):6.1%}"
+        )
+
+
+def evaluate(
+    lines: list[dict[str, str | None]], matcher: ObjectionMatcher, errors: bool = False
+) -> dict[str, dict[str, Tally]]:
+    """Tallies overall, per type and per language; prints misses when `errors`."""
+    tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    for line in lines:
+        text, label = str(line["text"]), line.get("label")
+        result = matcher.match(text)
+        offered = [candidate.code for candidate in result.candidates]
+        first = offered[0] if offered else None
+        top1 = first == label
+        top3 = (not offered) if label is None else label in offered
+        for group, key in (
+            ("overall", "all"),
+            ("type", label or NONE),
+            ("language", str(line.get("lang", "?"))),
+        ):
+            tally = tallies[group][key]
+            tally.n += 1
+            tally.top1 += top1
+            tally.top3 += top3
+            tally.sure += result.sure
+        if errors and not top1:
+            scores = ", ".join(f"{c.code} {c.score:.2f}" for c in result.candidates)
+            print(f"MISS {label or NONE:>20} ← {text!r}: [{scores}]")
+    return tallies
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=DEFAULT_SET, help="a labelled .jsonl set")
+    parser.add_argument("--errors", action="store_true", help="print every top-1 miss")
+    args = parser.parse_args(argv)
+    with args.file.open(encoding="utf-8") as handle:
+        lines = [json.loads(line) for line in handle if line.strip()]
+    tallies = evaluate(lines, ObjectionMatcher(seed_specs()), errors=args.errors)
+    for group in ("overall", "type", "language"):
+        print(f"— {group}")
+        for key, tally in sorted(tallies[group].items()):
+            print(f"  {key:<20} {tally.row()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,274 @@
+"""How fast `salesbot run` answers Telegram, next to a bare python-telegram-bot echo bot.
+
+Both run as their own processes in webhook mode against the fake Bot API hosted here; this
+process is the load: 200 simulated users POST updates to the webhook, and a reply counts when
+the fake receives its sendMessage. Two measurements per bot:
+
+- throughput: 3 messages from each user as fast as the bot takes them (600 updates; three per
+  chat stay within the per-chat burst, so Telegram's 1 message/s per chat does not cap it);
+- latency: open loop at 200 updates/s for 10 s, each user once a second, p50/p95/p99.
+
+Targets: salesbot ≥ 50 % of the echo bot's updates/s; p99 ≤ 150 ms at 200 updates/s.
+
+    .venv/bin/python bench/telegram_throughput.py [--rate 200] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from storage.engine import create_engine, create_session_factory  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import Role, User  # noqa: E402
+from storage.queries.users import bind_identity, get_or_create_team  # noqa: E402
+from tests.channels.fake_bot_api import TOKEN, FakeBotApi, message_update  # noqa: E402
+
+USERS = 200
+BURST_PER_USER = 3
+SECRET = "bench-secret"
+FIRST_USER_ID = 100_000
+
+
+class TimingBotApi(FakeBotApi):
+    """The fake Bot API, noting when each chat's reply arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[str, deque[float]] = defaultdict(deque)
+        self.latencies: list[float] = []
+        self.last_reply = 0.0
+        self.replies = 0
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        result = await super()._api_sendMessage(params)
+        now = time.perf_counter()
+        queue = self.pending[str(params["chat_id"])]
+        if queue:
+            self.latencies.append(now - queue.popleft())
+        self.replies += 1
+        self.last_reply = now
+        return result
+
+
+async def seed(database_url: str) -> None:
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    async with sessions() as session, session.begin():
+        team = await get_or_create_team(session=session, name="华东一组")
+        for n in range(USERS):
+            user = User(name=f"rep{n}", role=Role.REP, team_id=team.id, language="zh_CN")
+            session.add(user)
+            await session.flush()
+            chat = str(FIRST_USER_ID + n)
+            await bind_identity(
+                session=session,
+                user=user,
+                platform="telegram",
+                platform_user_id=chat,
+                chat_id=chat,
+            )
+    await engine.dispose()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_healthy(
+    http: aiohttp.ClientSession, port: int, process: asyncio.subprocess.Process
+) -> None:
+    for _ in range(200):
+        if process.returncode is not None:
+            raise RuntimeError(f"bot exited with {process.returncode}")
+        try:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError("bot did not come up")
+
+
+async def post(
+    http: aiohttp.ClientSession, api: TimingBotApi, url: str, user_id: int, sent_at: float
+) -> None:
+    api.pending[str(user_id)].append(sent_at)
+    update = message_update(api, user_id, "/help")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with http.post(url, json=update, headers=headers) as response:
+        response.raise_for_status()
+
+
+async def wait_replies(api: TimingBotApi, expected: int, limit: float = 60) -> None:
+    deadline = time.perf_counter() + limit
+    while api.replies < expected:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"only {api.replies} of {expected} replies arrived")
+        await asyncio.sleep(0.005)
+
+
+async def measure(
+    api: TimingBotApi, http: aiohttp.ClientSession, url: str, rate: float, seconds: float
+) -> dict[str, float]:
+    users = [FIRST_USER_ID + n for n in range(USERS)]
+    # Warm-up: one message per user (first-time caches, connections), not counted.
+    await asyncio.gather(*(post(http, api, url, u, time.perf_counter()) for u in users))
+    await wait_replies(api, USERS)
+
+    api.replies, api.latencies = 0, []
+    start = time.perf_counter()
+    burst = [u for _ in range(BURST_PER_USER) for u in users]
+    await asyncio.gather(*(post(http, api, url, u, time.perf_counter()) for u in burst))
+    await wait_replies(api, len(burst))
+    throughput = len(burst) / (api.last_reply - start)
+    await asyncio.sleep(1.5)  # let the per-chat buckets refill before the open loop
+
+    api.replies, api.latencies = 0, []
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    tasks = []
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(post(http, api, url, users[n % USERS], scheduled)))
+    await asyncio.gather(*tasks)
+    await wait_replies(api, total)
+    latencies = sorted(api.latencies)
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "throughput": throughput,
+        "p50": cuts[49] * 1000,
+        "p95": cuts[94] * 1000,
+        "p99": cuts[98] * 1000,
+    }
+
+
+async def bench(rate: float, seconds: float) -> None:
+    api = TimingBotApi()
+    await api.start()
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        database_url = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+        await seed(database_url)
+        for name in ("salesbot", "echo"):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}/telegram"
+            env = {
+                **os.environ,
+                "DATABASE_URL": database_url,
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": api.base_url,
+                "TELEGRAM_API_BASE_FILE_URL": api.base_file_url,
+                "TELEGRAM_WEBHOOK_URL": url,
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "WEB_PORT": str(port),
+                "LOG_LEVEL": "WARNING",
+            }
+            command = (
+                [sys.executable, "-m", "bot.cli", "run"]
+                if name == "salesbot"
+                else [sys.executable, __file__, "--echo"]
+            )
+            env["PYTHONPATH"] = str(PROJECT_ROOT)
+            process = await asyncio.create_subprocess_exec(*command, env=env, cwd=directory)
+            try:
+                connector = aiohttp.TCPConnector(limit=256)
+                async with aiohttp.ClientSession(connector=connector) as http:
+                    await wait_healthy(http, port, process)
+                    api.pending.clear()
+                    api.replies = 0
+                    results[name] = await measure(api, http, url, rate, seconds)
+            finally:
+                process.terminate()
+                await process.wait()
+    await api.stop()
+
+    print(f"\n{USERS} users; open loop at {rate:.0f} updates/s for {seconds:.0f} s")
+    print(f"{'':10}{'updates/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for name, figures in results.items():
+        print(
+            f"{name:10}{figures['throughput']:11.0f}{figures['p50']:9.1f}"
+            f"{figures['p95']:9.1f}{figures['p99']:9.1f}"
+        )
+    ratio = results["salesbot"]["throughput"] / results["echo"]["throughput"]
+    p99 = results["salesbot"]["p99"]
+    print(f"salesbot/echo throughput: {ratio:.0%} (target ≥ 50%)")
+    print(f"salesbot p99: {p99:.1f} ms (target ≤ 150 ms)")
+
+
+def echo_bot() -> None:
+    """A bare PTB echo bot with the same webhook shape as ours: the baseline."""
+    from telegram import Update
+    from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "")
+
+    async def main() -> None:
+        application = (
+            Application.builder()
+            .token(os.environ["TELEGRAM_BOT_TOKEN"])
+            .base_url(os.environ["TELEGRAM_API_BASE_URL"])
+            .updater(None)
+            .concurrent_updates(256)
+            .build()
+        )
+        application.add_handler(MessageHandler(filters.TEXT, echo))
+
+        async def webhook(request: web.Request) -> web.Response:
+            update = Update.de_json(await request.json(), application.bot)
+            await application.update_queue.put(update)
+            return web.Response()
+
+        async def healthz(request: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        server = web.Application()
+        server.router.add_post("/telegram", webhook)
+        server.router.add_get("/healthz", healthz)
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        async with application:
+            await application.start()
+            await web.TCPSite(
+                runner, "127.0.0.1", int(os.environ["WEB_PORT"]), backlog=1024
+            ).start()
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.echo:
+        echo_bot()
+    else:
+        asyncio.run(bench(arguments.rate, arguments.seconds))

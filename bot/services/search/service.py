@@ -1,0 +1,219 @@
+"""The search service every feature that names a customer or product goes through.
+
+It owns the two in-memory indexes: built at start from the keys stored with each row, kept
+current from the database (rows whose `updated_at` moved, whichever worker wrote them), and
+scoped to what the asking user may see.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.customers import Visibility, visibility
+from bot.services.search.customer_index import HOMOPHONE_SCORE, CustomerIndex
+from bot.services.search.customer_keys import KEYS_VERSION as CUSTOMER_KEYS_VERSION
+from bot.services.search.customer_keys import customer_keys
+from bot.services.search.product_index import ProductIndex
+from bot.services.search.product_keys import KEYS_VERSION as PRODUCT_KEYS_VERSION
+from bot.services.search.product_keys import product_keys
+from bot.services.search.results import CustomerRecord, Hit, ProductRecord, is_ambiguous
+from storage.models import Customer, Product, User
+from storage.queries.customers import customer_key_rows, customers_by_ids, store_customer_keys
+from storage.queries.products import product_key_rows, products_by_ids, store_product_keys
+
+logger = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 2.0
+"""How stale another worker's edits may look here; a refresh is one indexed query."""
+CLOCK_OVERLAP = timedelta(seconds=60)
+"""Re-read rows this far behind the newest seen, for writers whose commit came late."""
+HIDDEN_HEADROOM = 4
+"""Ask the index for this many times the limit, so hidden customers don't empty the list."""
+SIMILAR_MIN_SCORE = HOMOPHONE_SCORE
+"""A same-sounding trade name is worth a warning before a duplicate is created."""
+_CUSTOMER_KEY_FIELDS = ("legal_name", "aliases", "phone", "region")
+_PRODUCT_KEY_FIELDS = ("sku", "name", "category", "specs")
+
+
+def specs_text(specs: dict[str, Any] | None) -> str:
+    return ";".join(f"{key}:{value}" for key, value in (specs or {}).items())
+
+
+def keys_for_customer(
+    legal_name: str, aliases: Iterable[str] | None, phone: str | None, region: str | None
+) -> dict[str, Any]:
+    return customer_keys(legal_name, list(aliases or ()), phone, region)
+
+
+def keys_for_product(
+    sku: str, name: str, category: str | None, specs: dict[str, Any] | None
+) -> dict[str, Any]:
+    return product_keys(sku, name, category or "", specs_text(specs))
+
+
+def _changed(target: Any, fields: tuple[str, ...]) -> bool:
+    state = inspect(target)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _customer_keys_on_write(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    """Every ORM write of a name, alias, phone or region recomputes the keys in the same row."""
+    if customer.search_keys is None or _changed(customer, _CUSTOMER_KEY_FIELDS):
+        customer.search_keys = keys_for_customer(
+            customer.legal_name, customer.aliases, customer.phone, customer.region
+        )
+        customer.search_keys_version = CUSTOMER_KEYS_VERSION
+
+
+@event.listens_for(Product, "before_insert")
+@event.listens_for(Product, "before_update")
+def _product_keys_on_write(_mapper: Any, _connection: Any, product: Product) -> None:
+    if product.search_keys is None or _changed(product, _PRODUCT_KEY_FIELDS):
+        product.search_keys = keys_for_product(
+            product.sku, product.name, product.category, product.specs
+        )
+        product.search_keys_version = PRODUCT_KEYS_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerResult:
+    customer: Customer
+    hit: Hit
+    seen: Visibility
+
+
+@dataclass(frozen=True, slots=True)
+class ProductResult:
+    product: Product
+    hit: Hit
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Search answers of one kind, best first, and whether the top one may be taken alone."""
+
+    results: list[Any]
+    ambiguous: bool
+
+    @property
+    def top(self) -> Any:
+        return self.results[0] if self.results else None
+
+
+class SearchService:
+    """In-memory customer and product indexes over the stored keys."""
+
+    def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.customers = CustomerIndex()
+        self.products = ProductIndex()
+        self._monotonic = monotonic
+        self._customers_seen: datetime | None = None
+        self._products_seen: datetime | None = None
+        self._refreshed_at = float("-inf")
+
+    async def load(self, *, session: AsyncSession) -> None:
+        """Build both indexes from stored keys; rows without current keys get them first."""
+        self.customers = CustomerIndex()
+        self.products = ProductIndex()
+        self._customers_seen = self._products_seen = None
+        await self._pull(session)
+        self._refreshed_at = self._monotonic()
+        logger.info(
+            "search index loaded: %d customers, %d products",
+            len(self.customers),
+            len(self.products),
+        )
+
+    async def refresh(self, *, session: AsyncSession, force: bool = False) -> None:
+        """Take in rows changed since the last look (by this or another worker)."""
+        if force or self._monotonic() - self._refreshed_at >= REFRESH_SECONDS:
+            await self._pull(session)
+            self._refreshed_at = self._monotonic()
+
+    async def _pull(self, session: AsyncSession) -> None:
+        since = self._customers_seen - CLOCK_OVERLAP if self._customers_seen else None
+        rows = await customer_key_rows(session=session, changed_since=since)
+        stale = []
+        for row in rows:
+            keys = row.search_keys
+            if keys is None or row.search_keys_version != CUSTOMER_KEYS_VERSION:
+                keys = keys_for_customer(row.legal_name, row.aliases, row.phone, row.region)
+                stale.append((row.id, keys, row.updated_at))
+            self.customers.upsert(CustomerRecord(row.id, keys, row.owner_id, row.legal_name))
+            if self._customers_seen is None or row.updated_at > self._customers_seen:
+                self._customers_seen = row.updated_at
+        await store_customer_keys(session=session, keys=stale, version=CUSTOMER_KEYS_VERSION)
+
+        since = self._products_seen - CLOCK_OVERLAP if self._products_seen else None
+        rows = await product_key_rows(session=session, changed_since=since)
+        stale = []
+        for row in rows:
+            keys = row.search_keys
+            if keys is None or row.search_keys_version != PRODUCT_KEYS_VERSION:
+                keys = keys_for_product(row.sku, row.name, row.category, row.specs)
+                stale.append((row.id, keys, row.updated_at))
+            self.products.upsert(ProductRecord(row.id, keys, row.sku, row.name))
+            if self._products_seen is None or row.updated_at > self._products_seen:
+                self._products_seen = row.updated_at
+        await store_product_keys(session=session, keys=stale, version=PRODUCT_KEYS_VERSION)
+
+    async def find_customers(
+        self,
+        *,
+        session: AsyncSession,
+        query: str,
+        user: User,
+        others: str,
+        limit: int = 5,
+    ) -> Found:
+        """Customers for what a rep typed, own customers first among equals, hidden ones out."""
+        await self.refresh(session=session)
+        hits = self.customers.search(
+            query,
+            limit=limit * HIDDEN_HEADROOM,
+            prefer=lambda customer_id: self.customers.owner_of(customer_id) == user.id,
+        )
+        rows = await customers_by_ids(session=session, ids=[hit.id for hit in hits])
+        results = []
+        for hit in hits:
+            customer = rows.get(hit.id)
+            if customer is None:
+                continue
+            seen = visibility(user, customer, others=others)
+            if seen is not Visibility.HIDDEN:
+                results.append(CustomerResult(customer, hit, seen))
+        results = results[:limit]
+        return Found(results, is_ambiguous([result.hit for result in results]))
+
+    async def similar_customers(
+        self, *, session: AsyncSession, legal_name: str, user: User, limit: int = 3
+    ) -> list[Customer]:
+        """Existing customers that may be the company about to be added (same trade name).
+
+        It runs on the trade name, so 苏州华测精密仪器有限公司 finds 华测仪器（上海）有限公司;
+        only sound-alike or better matches count, never a loose fuzzy one.
+        """
+        keys = keys_for_customer(legal_name, (), None, None)
+        core = (keys.get("spans") or {}).get("core")
+        query = keys["text"][core[0] : core[1]] if core else keys["text"]
+        found = await self.find_customers(
+            session=session, query=query, user=user, others=Visibility.NAME_ONLY, limit=limit
+        )
+        return [r.customer for r in found.results if r.hit.score >= SIMILAR_MIN_SCORE]
+
+    async def find_products(self, *, session: AsyncSession, query: str, limit: int = 5) -> Found:
+        await self.refresh(session=session)
+        hits = self.products.search(query, limit=limit)
+        rows = await products_by_ids(session=session, ids=[hit.id for hit in hits])
+        results = [ProductResult(rows[hit.id], hit) for hit in hits if hit.id in rows]
+        return Found(results, is_ambiguous([result.hit for result in results]))

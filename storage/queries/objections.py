@@ -1,0 +1,148 @@
+"""Objection types, their scripts and versions, the uses reps rate, and suggestions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    ObjectionScript,
+    ObjectionType,
+    ScriptOutcome,
+    ScriptSuggestion,
+    ScriptUse,
+    ScriptVersion,
+    SuggestionStatus,
+    User,
+)
+
+
+async def objection_types(*, session: AsyncSession) -> list[ObjectionType]:
+    """Every type with its scripts, in the library's order."""
+    return list(
+        await session.scalars(
+            select(ObjectionType).order_by(ObjectionType.position, ObjectionType.id)
+        )
+    )
+
+
+async def objection_type_by_code(*, session: AsyncSession, code: str) -> ObjectionType | None:
+    return await session.scalar(select(ObjectionType).where(ObjectionType.code == code))
+
+
+async def script_codes(*, session: AsyncSession) -> set[str]:
+    codes = await session.scalars(
+        select(ObjectionScript.code).where(ObjectionScript.code.is_not(None))
+    )
+    return {code for code in codes if code}
+
+
+async def get_script(*, session: AsyncSession, script_id: int) -> ObjectionScript | None:
+    return await session.get(ObjectionScript, script_id)
+
+
+async def versions_of(*, session: AsyncSession, script_id: int) -> list[ScriptVersion]:
+    return list(
+        await session.scalars(
+            select(ScriptVersion)
+            .where(ScriptVersion.script_id == script_id)
+            .order_by(ScriptVersion.version)
+        )
+    )
+
+
+async def add_script_use(*, session: AsyncSession, use: ScriptUse) -> ScriptUse:
+    session.add(use)
+    await session.flush()
+    return use
+
+
+async def get_script_use(*, session: AsyncSession, use_id: int) -> ScriptUse | None:
+    return await session.get(ScriptUse, use_id)
+
+
+async def industry_outcomes(
+    *, session: AsyncSession, type_id: int, industry: str
+) -> dict[int, tuple[int, int]]:
+    """Script id → (worked, rated) over the uses of one objection within one industry."""
+    worked = func.sum(case((ScriptUse.outcome == ScriptOutcome.WORKED, 1), else_=0))
+    rows = await session.execute(
+        select(ScriptUse.script_id, worked, func.count())
+        .join(ObjectionScript, ObjectionScript.id == ScriptUse.script_id)
+        .where(
+            ObjectionScript.type_id == type_id,
+            ScriptUse.industry == industry,
+            ScriptUse.outcome.in_([ScriptOutcome.WORKED, ScriptOutcome.FAILED]),
+        )
+        .group_by(ScriptUse.script_id)
+    )
+    return {script_id: (int(won or 0), int(rated)) for script_id, won, rated in rows}
+
+
+async def link_uses_to_visit(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    customer_id: int,
+    codes: list[str],
+    visit_id: int,
+    since: datetime,
+) -> int:
+    """Point the rep's unlinked uses since `since`, for these objections, at the visit.
+
+    Uses asked without a customer count too: a rep often asks before opening the card.
+    """
+    script_ids = (
+        select(ObjectionScript.id)
+        .join(ObjectionType, ObjectionType.id == ObjectionScript.type_id)
+        .where(ObjectionType.code.in_(codes))
+    )
+    result = await session.execute(
+        update(ScriptUse)
+        .where(
+            ScriptUse.user_id == user_id,
+            ScriptUse.visit_id.is_(None),
+            ScriptUse.asked_at >= since,
+            ScriptUse.script_id.in_(script_ids),
+            (ScriptUse.customer_id == customer_id) | ScriptUse.customer_id.is_(None),
+        )
+        .values(visit_id=visit_id)
+    )
+    return result.rowcount or 0
+
+
+async def remember_customer(
+    *, session: AsyncSession, user_id: int, customer_id: int, now: datetime
+) -> None:
+    """Note the customer whose card the user just opened (context for objection answers)."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(last_customer_id=customer_id, last_customer_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def add_suggestion(
+    *, session: AsyncSession, suggestion: ScriptSuggestion
+) -> ScriptSuggestion:
+    session.add(suggestion)
+    await session.flush()
+    return suggestion
+
+
+async def get_suggestion(*, session: AsyncSession, suggestion_id: int) -> ScriptSuggestion | None:
+    return await session.get(ScriptSuggestion, suggestion_id)
+
+
+async def pending_suggestions(*, session: AsyncSession, limit: int = 10) -> list[ScriptSuggestion]:
+    return list(
+        await session.scalars(
+            select(ScriptSuggestion)
+            .where(ScriptSuggestion.status == SuggestionStatus.PENDING)
+            .order_by(ScriptSuggestion.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,84 @@
+"""Saved dialog states: one per user and chat, loaded, replaced and dropped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.engine import unit_of_work
+from storage.models import DialogState, Role, User
+from storage.queries.dialogs import drop_dialog, load_dialog, save_dialog
+from tests.support import count_rows
+
+NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def user_id(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with unit_of_work(sessions) as session:
+        user = User(name="王磊", role=Role.REP, managed_teams=[])
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+def _state(user_id: int, chat_id: str = "chat-1", state: str = "name") -> DialogState:
+    return DialogState(
+        user_id=user_id,
+        channel="terminal",
+        chat_id=chat_id,
+        dialog="new_customer",
+        state=state,
+        data={"legal_name": "宁波测试衡器有限公司", "similar": None},
+        history=["name"],
+        updated_at=NOW,
+    )
+
+
+async def test_dialogs_saved_state_loads_back_with_its_data(
+    sessions: async_sessionmaker[AsyncSession], user_id: int
+) -> None:
+    async with unit_of_work(sessions) as session:
+        await save_dialog(session=session, state=_state(user_id, state="grade"))
+
+    async with unit_of_work(sessions) as session:
+        loaded = await load_dialog(
+            session=session, user_id=user_id, channel="terminal", chat_id="chat-1"
+        )
+        assert loaded is not None
+        assert (loaded.state, loaded.history, loaded.updated_at) == ("grade", ["name"], NOW)
+        assert loaded.data == {"legal_name": "宁波测试衡器有限公司", "similar": None}
+        other_chat = await load_dialog(
+            session=session, user_id=user_id, channel="terminal", chat_id="chat-2"
+        )
+        assert other_chat is None
+
+
+async def test_dialogs_drop_removes_only_that_chat(
+    sessions: async_sessionmaker[AsyncSession], user_id: int
+) -> None:
+    async with unit_of_work(sessions) as session:
+        await save_dialog(session=session, state=_state(user_id, "chat-1"))
+        await save_dialog(session=session, state=_state(user_id, "chat-2"))
+
+    async with unit_of_work(sessions) as session:
+        await drop_dialog(session=session, user_id=user_id, channel="terminal", chat_id="chat-1")
+
+    assert await count_rows(sessions, DialogState) == 1
+    assert await count_rows(sessions, DialogState, DialogState.chat_id == "chat-2") == 1
+
+
+async def test_dialogs_second_state_for_same_chat_is_refused(
+    sessions: async_sessionmaker[AsyncSession], user_id: int
+) -> None:
+    async with unit_of_work(sessions) as session:
+        await save_dialog(session=session, state=_state(user_id))
+
+    with pytest.raises(IntegrityError):
+        async with unit_of_work(sessions) as session:
+            await save_dialog(session=session, state=_state(user_id))
+
+    assert await count_rows(sessions, DialogState) == 1
