@@ -255,6 +255,11 @@ def gen_customers(data: CustomerData, rng: random.Random) -> list[dict[str, Any]
             return c.region
         return c.region_word
 
+    def head_of(c: Company) -> str:
+        """The region typed in front: as in the name, sometimes without its 市 / 省."""
+        head = region_of(c)
+        return c.region_word if rng.random() < 0.25 else head
+
     def region_ok(c: Company, i: int) -> bool:
         return c.region_word in data.names[i] or c.region_word in data.regions[i]
 
@@ -263,7 +268,7 @@ def gen_customers(data: CustomerData, rng: random.Random) -> list[dict[str, Any]
             return c.name, "full"
         if kind == "prefix":
             if c.region_word and rng.random() < 0.6:
-                q = region_of(c) + c.core
+                q = head_of(c) + c.core
                 others = sum(
                     1
                     for i, n in enumerate(data.names)
@@ -290,19 +295,27 @@ def gen_customers(data: CustomerData, rng: random.Random) -> list[dict[str, Any]
             if not options:
                 return None
             typo = c.core[:pos] + rng.choice(options) + c.core[pos + 1 :]
-            head = region_of(c) if with_region else ""
+            head = head_of(c) if with_region else ""
             q = head + typo
             if data.count_sub(typo) or data.count_py(syls) != 1:
                 return None
             return q, "region+core" if with_region else "core"
         if kind == "pinyin":
-            with_region = bool(c.region) and rng.random() < 0.6
-            text = (c.region + c.core) if with_region else c.core
-            syls = name_pinyin(data, c, text)
-            if data.count_py(syls) != 1 or len(syls) < 3:
-                return None
+            core_py = name_pinyin(data, c, c.core)
+            if c.region_word and rng.random() < 0.6:
+                head = head_of(c)
+                n = data.count_py(core_py, lambda i: region_ok(c, i))
+                if n != 1:
+                    return None
+                syls = name_pinyin(data, c, head) if head in c.name else lazy_pinyin(head)
+                syls = syls + core_py
+                variant = "region+core"
+            else:
+                if data.count_py(core_py) != 1 or len(core_py) < 3:
+                    return None
+                syls, variant = core_py, "core"
             q = " ".join(syls) if rng.random() < 0.3 else "".join(syls)
-            return q, "region+core" if with_region else "core"
+            return q, variant
         if kind == "initials":
             if c.region and rng.random() < 0.6:
                 text, variant = c.region + c.core, "region+core"
@@ -322,9 +335,15 @@ def gen_customers(data: CustomerData, rng: random.Random) -> list[dict[str, Any]
         if kind == "mixed":
             core_py = name_pinyin(data, c, c.core)
             if c.region_word and (not c.word or rng.random() < 0.5):
-                head = region_of(c)
+                head = head_of(c)
                 n = data.count_py(core_py, lambda i: region_ok(c, i))
-                return (head + "".join(core_py), "region_hanzi+core_pinyin") if n == 1 else None
+                if n != 1:
+                    return None
+                if len(c.core) >= 3 and rng.random() < 0.25 and data.count_py(core_py) == 1:
+                    # part of the core in hanzi, the rest in pinyin: 益rui
+                    k = rng.randrange(1, len(c.core))
+                    return c.core[:k] + "".join(core_py[k:]), "core_hanzi+core_pinyin"
+                return head + "".join(core_py), "region_hanzi+core_pinyin"
             if c.word:
                 n = data.count_py(core_py + name_pinyin(data, c, c.word))
                 q = "".join(core_py) + c.word
@@ -531,11 +550,14 @@ def grade_text(grade: str, rng: random.Random, style: str) -> str:
 
 def glue_join(parts: list[str]) -> str:
     """Join without spaces, except before a number that would run into a code (F1 2kg)."""
-    out = ""
+    out = prev = ""
     for part in parts:
-        if out and out[-1].isascii() and out[-1].isalnum() and part[0].isdigit():
-            out += " "
+        run_in = out and out[-1].isascii() and out[-1].isalnum()
+        word_then_word = prev.isascii() and prev.isalpha() and part[0].isascii()
+        if run_in and (part[0].isdigit() or word_then_word):
+            out += " "  # F1 2kg, JJG M3: never F12kg or JJGM3
         out += part
+        prev = part
     return out
 
 

@@ -30,6 +30,7 @@ from bot.handlers import (
     onboarding,
     products,
     search,
+    text,
     visits,
 )
 from bot.i18n import N_, _, language_from_platform, set_language, using
@@ -37,7 +38,7 @@ from bot.messages import Incoming, InlineResult, Reply
 from bot.services.search.service import SearchService
 from storage.models import Role, User
 from storage.queries.updates import claim_update
-from storage.queries.users import active_users_on, deactivate_chat, find_identity, get_user
+from storage.queries.users import active_users_on, deactivate_chat, find_identity_and_user
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ class Router:
         self._settings = settings
         self._clock = clock
         self._commands = {command.name: command for command in COMMANDS}
-        self._text_handler = text_handler or visits.visit_log_or(search.search_text)
+        self._text_handler = text_handler or text.understand_text
         self.dialogs = DialogEngine(
             [NewCustomerDialog(), VisitDialog(), ScriptEditDialog(), ScriptSuggestionDialog()]
         )
@@ -315,22 +316,21 @@ class Router:
         return await self._text_handler(incoming, ctx)
 
     async def _identify(self, incoming: Incoming, session: AsyncSession) -> User | None:
-        user = await self._user_of(incoming.channel, incoming.user_id, session)
-        if user is not None and not incoming.is_group:
-            # Writing to us again means the chat is reachable again (a blocked bot unblocked).
-            identity = await find_identity(
-                session=session, platform=incoming.channel, platform_user_id=incoming.user_id
-            )
-            if identity is not None and not identity.active:
-                identity.active = True
+        found = await find_identity_and_user(
+            session=session, platform=incoming.channel, platform_user_id=incoming.user_id
+        )
+        if found is None or not found[1].active:
+            return None
+        identity, user = found
+        if not identity.active and not incoming.is_group:
+            identity.active = True  # writing to us again: the chat is reachable again
         return user
 
     async def _user_of(self, channel: str, user_id: str, session: AsyncSession) -> User | None:
-        identity = await find_identity(session=session, platform=channel, platform_user_id=user_id)
-        if identity is None:
-            return None
-        user = await get_user(session=session, user_id=identity.user_id)
-        return user if user is not None and user.active else None
+        found = await find_identity_and_user(
+            session=session, platform=channel, platform_user_id=user_id
+        )
+        return found[1] if found is not None and found[1].active else None
 
     async def _command(self, incoming: Incoming, ctx: Context, user: User) -> list[Reply]:
         command = self._commands.get(incoming.command or "")

@@ -8,7 +8,9 @@ afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -96,20 +98,43 @@ async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head by Alembic once per session; tests get copies of it.
+
+    Copying a file costs microseconds where running the chain costs more with every migration;
+    the chain itself is exercised on empty databases in `tests/storage/test_migrations.py`.
+    """
+    path = tmp_path_factory.mktemp("template") / "salesbot.db"
+    asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+def _copy_sqlite(template: Path, directory: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{template}{suffix}")
+        if source.exists():
+            shutil.copy(source, directory / source.name)
+    return f"sqlite+aiosqlite:///{directory / template.name}"
+
+
 @pytest.fixture(params=DATABASES)
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
+) -> AsyncIterator[str]:
     """A database migrated to head with Alembic, on SQLite and, when configured, PostgreSQL."""
+    if request.param == "sqlite":
+        yield _copy_sqlite(migrated_sqlite, tmp_path)
+        return
     async with fresh_database(request.param, tmp_path) as url:
         await upgrade(url)
         yield url
 
 
 @pytest.fixture
-async def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
     """A migrated SQLite database, for tests that are about something other than storage."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'salesbot.db'}"
-    await upgrade(url)
-    return url
+    return _copy_sqlite(migrated_sqlite, tmp_path)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.dialogs.engine import Advance, Dialog, Finish, Outcome, Reask, Step, choice_rows
 from bot.i18n import N_, _
 from bot.messages import AttachmentKind, Incoming, Reply, buttons
-from bot.services.customers import Visibility, find_customers, visibility
+from bot.services.customers import Visibility, visibility
 from bot.services.dates import find_when, parse_when
 from bot.services.visit_parser import (
     PICK_LIST_SIZE,
@@ -117,7 +117,7 @@ class VisitDialog(Dialog[VisitDraft]):
     async def _take_customer(
         self, incoming: Incoming, value: str, draft: VisitDraft, ctx: Context
     ) -> Outcome:
-        matches = await find_customers(
+        matches = await ctx.search.match_customers(
             session=ctx.session, text=value, user=ctx.known_user, limit=PICK_LIST_SIZE
         )
         confident = [match for match in matches if match.confident]

@@ -3,7 +3,6 @@ the buttons on customer cards and visit lists."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 
 from bot.cards import (
@@ -21,12 +20,11 @@ from bot.dialogs.visit import State, VisitDialog, user_now
 from bot.handlers.customers import full_customer_card
 from bot.i18n import _
 from bot.messages import Incoming, Reply, buttons
-from bot.services.customers import Visibility, find_customers, visibility
+from bot.services.customers import Visibility, visibility
 from bot.services.dates import find_when
 from bot.services.visit_parser import (
     PICK_LIST_SIZE,
     draft_visit,
-    looks_like_visit_log,
     read_purpose,
 )
 from bot.services.visits import (
@@ -51,8 +49,6 @@ from storage.queries.follow_ups import get_follow_up
 from storage.queries.users import list_users
 from storage.queries.visits import get_visit, visits_by_reps
 
-TextHandler = Callable[[Incoming, Context], Awaitable[list[Reply]]]
-
 RECENT_VISITS = timedelta(days=7)
 """`/visits` shows a week: what a rep may still correct and a manager reviews weekly."""
 BRIEF_MAX_LINES = 10
@@ -65,22 +61,11 @@ async def _stale(incoming: Incoming, ctx: Context) -> list[Reply]:
 # --- the one-message log ------------------------------------------------------------------
 
 
-def visit_log_or(fallback: TextHandler) -> TextHandler:
-    """Plain text: a visit log when it looks like one, else `fallback` (search)."""
-
-    async def handle(incoming: Incoming, ctx: Context) -> list[Reply]:
-        if looks_like_visit_log(incoming.text):
-            return await log_visit_message(incoming, ctx)
-        return await fallback(incoming, ctx)
-
-    return handle
-
-
 async def log_visit_message(incoming: Incoming, ctx: Context) -> list[Reply]:
     """Read the message into a draft card; nothing is saved until the rep confirms."""
     now = user_now(ctx)
     reading = await draft_visit(
-        session=ctx.session, text=incoming.text, user=ctx.known_user, now=now
+        session=ctx.session, search=ctx.search, text=incoming.text, user=ctx.known_user, now=now
     )
     draft = draft_from_reading(reading, now)
     if draft.customer_id is not None:
@@ -112,7 +97,7 @@ async def start_visit(incoming: Incoming, ctx: Context) -> list[Reply]:
 
 async def _customer_named(text: str, ctx: Context) -> tuple[Customer | None, str | None]:
     """The one customer `text` names, or why not (no match, several, another team's)."""
-    matches = await find_customers(
+    matches = await ctx.search.match_customers(
         session=ctx.session, text=text, user=ctx.known_user, limit=PICK_LIST_SIZE
     )
     confident = [match for match in matches if match.confident]

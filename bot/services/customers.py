@@ -11,19 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Contact, Customer, Grade, Role, User
 from storage.queries.audit import record_change
 from storage.queries.customers import add_customer as store_customer
-from storage.queries.customers import (
-    customers_matching,
-    find_customer_by_name,
-)
+from storage.queries.customers import find_customer_by_name
 
-MIN_LOOKUP_CHARS = 2
-"""One character ("华") is in too many names to point at a customer."""
-CONFIDENT_SHARE = 0.5
-"""A lone match is taken when the typed text is at least half of the name's core."""
 PHONE_DIGITS = (7, 15)
 """A local landline has 7 digits; E.164 allows 15."""
 _PHONE_CHARS = re.compile(r"^\+?[\d\s\-()（）]+$")
-_LEGAL_FORMS = re.compile(r"(股份)?有限(责任)?公司|分公司|集团|经营部|商行|工作室|厂$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +86,12 @@ class Visibility(StrEnum):
 
 
 def visibility(user: User, customer: Customer, *, others: str) -> Visibility:
-    """Reps see their own and their team's customers; `others` decides the rest.
+    """Reps see their own, their team's and unassigned customers; `others` decides the rest.
 
-    Customer data belongs to the company, so managers and admins see every customer.
+    Customer data belongs to the company, so managers and admins see every customer, and a
+    customer nobody owns yet (the shared pool, 公海) is open to every rep.
     """
-    if user.role in (Role.ADMIN, Role.MANAGER):
+    if user.role in (Role.ADMIN, Role.MANAGER) or customer.owner_id is None:
         return Visibility.FULL
     owner = customer.owner
     if customer.owner_id == user.id or (
@@ -106,49 +99,3 @@ def visibility(user: User, customer: Customer, *, others: str) -> Visibility:
     ):
         return Visibility.FULL
     return Visibility(others)
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerMatch:
-    customer_id: int
-    legal_name: str
-    score: float
-    """0..1: how much of the customer's name the text covers."""
-    confident: bool
-    """True when the text names this customer and no other: safe to use without asking."""
-
-
-def _core_name(name: str) -> str:
-    return _LEGAL_FORMS.sub("", name).strip().casefold()
-
-
-async def find_customers(
-    *, session: AsyncSession, text: str, user: User, limit: int = 5
-) -> list[CustomerMatch]:
-    """Customers `text` may name, best first; a plain substring match over names and aliases.
-
-    A stand-in for the search index with the same signature; `user` is there so the index can
-    rank the rep's own customers first.
-    """
-    query = " ".join(text.split()).casefold()
-    if len(query) < MIN_LOOKUP_CHARS:
-        return []
-    found = await customers_matching(session=session, fragment=query, limit=limit * 4)
-    matches = []
-    for customer in found:
-        names = [_core_name(customer.legal_name), *(_core_name(a) for a in customer.aliases)]
-        exact = query in names or query == customer.legal_name.casefold()
-        score = 1.0 if exact else max(len(query) / max(len(n), 1) for n in names if query in n)
-        matches.append((exact, min(score, 1.0), customer))
-    matches.sort(key=lambda item: (not item[0], -item[1], item[2].id))
-    exact_count = sum(1 for exact, _score, _c in matches if exact)
-    return [
-        CustomerMatch(
-            customer_id=customer.id,
-            legal_name=customer.legal_name,
-            score=round(score, 3),
-            confident=(exact and exact_count == 1)
-            or (len(matches) == 1 and score >= CONFIDENT_SHARE),
-        )
-        for exact, score, customer in matches[:limit]
-    ]

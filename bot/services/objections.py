@@ -293,9 +293,22 @@ def matcher_of(specs: Sequence[TypeSpec]) -> ObjectionMatcher:
     return _matcher_for(fingerprint)
 
 
+_current: dict[tuple[int, int], ObjectionMatcher] = {}
+
+
 async def match_objection(*, session: AsyncSession, text: str) -> MatchResult:
-    types = await queries.objection_types(session=session)
-    return matcher_of(specs_of(types)).match(text)
+    """Match with the library's matcher, rebuilt only when the set of active types changed.
+
+    Plain text is checked for an objection before it is searched, so this runs on most
+    messages: one small aggregate query, not the whole library, while nothing changed.
+    """
+    version = await queries.library_version(session=session)
+    matcher = _current.get(version)
+    if matcher is None:
+        matcher = matcher_of(specs_of(await queries.objection_types(session=session)))
+        _current.clear()
+        _current[version] = matcher
+    return matcher.match(text)
 
 
 async def looks_like_objection(*, session: AsyncSession, text: str) -> bool:

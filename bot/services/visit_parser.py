@@ -2,8 +2,8 @@
 
 Reading is in two halves. `read_visit_log` is pure: it finds purpose, orders, money, objections,
 urgent triggers, contacts mentioned, next step and dates, and lists the spans that might name the
-customer. `draft_visit` then asks `find_customers` about those spans (so the search index can
-take over), matches contacts to the customer's and SKUs to the catalogue. Nothing is saved here.
+customer. `draft_visit` then asks the search service about those spans (the same index the chat
+searches with), matches contacts to the customer's and SKUs to the catalogue. Nothing is saved.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from decimal import Decimal, InvalidOperation
 from pypinyin import lazy_pinyin
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.customers import CustomerMatch, find_customers
 from bot.services.dates import ParsedWhen, find_all_when, parse_when
+from bot.services.search.service import CustomerMatch, SearchService
 from storage.models import Contact, Severity, User, VisitPurpose
 from storage.queries.customers import get_customer
 from storage.queries.visits import products_by_sku
@@ -536,12 +536,14 @@ def _outcome(log: VisitLog, customer_span: str | None) -> str | None:
     return "，".join(kept) or None
 
 
-def looks_like_visit_log(text: str) -> bool:
+def looks_like_visit_log(text: str, *, objections_count: bool = True) -> bool:
     """A visit report rather than a lookup: long enough, and carrying a visit signal.
 
     Signals are a visit verb (见了, 拜访, visited, met), an order line, money collected, a
-    next-step marker or an objection. A date alone is not enough ("华为 明天" is more likely a
-    question than a report), nor is a name or a model number with words around it.
+    next-step marker or (unless `objections_count` is off) an objection word. A date alone is
+    not enough ("华为 明天" is more likely a question than a report), nor is a name or a model
+    number with words around it. The plain-text routing asks without objections first, so
+    "你们家东西也太贵了吧" is taken as an objection to answer, not a visit to log.
     """
     stripped = text.strip()
     if len(stripped) < MIN_LOG_CHARS or stripped.startswith("/"):
@@ -551,7 +553,7 @@ def looks_like_visit_log(text: str) -> bool:
         or read_orders(stripped)
         or _COLLECTION.search(stripped)
         or _NEXT_MARKER.search(stripped)
-        or read_objections(stripped)
+        or (objections_count and read_objections(stripped))
     )
 
 
@@ -576,13 +578,15 @@ def match_contacts(mentions: list[str], contacts: list[Contact]) -> tuple[list[i
 
 
 async def resolve_customer(
-    *, session: AsyncSession, spans: list[str], user: User
+    *, session: AsyncSession, search: SearchService, spans: list[str], user: User
 ) -> tuple[CustomerMatch | None, list[CustomerMatch], str | None]:
     """The customer the spans name (with the span): the first confident match, else the first
     short list of candidates."""
     choices: list[CustomerMatch] = []
     for span in spans:
-        matches = await find_customers(session=session, text=span, user=user, limit=PICK_LIST_SIZE)
+        matches = await search.match_customers(
+            session=session, text=span, user=user, limit=PICK_LIST_SIZE
+        )
         confident = [match for match in matches if match.confident]
         if confident:
             return confident[0], [], span
@@ -605,13 +609,13 @@ async def resolve_orders(*, session: AsyncSession, orders: list[OrderLine]) -> l
 
 
 async def draft_visit(
-    *, session: AsyncSession, text: str, user: User, now: datetime
+    *, session: AsyncSession, search: SearchService, text: str, user: User, now: datetime
 ) -> VisitDraftReading:
     """Read a one-message log and look up its customer, contacts and products."""
     log = read_visit_log(text, now)
     log.orders = await resolve_orders(session=session, orders=log.orders)
     customer, choices, span = await resolve_customer(
-        session=session, spans=log.customer_spans, user=user
+        session=session, search=search, spans=log.customer_spans, user=user
     )
     log.outcome = _outcome(log, span)
     reading = VisitDraftReading(log=log, customer=customer, customer_choices=choices)

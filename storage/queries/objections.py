@@ -28,6 +28,18 @@ async def objection_types(*, session: AsyncSession) -> list[ObjectionType]:
     )
 
 
+async def library_version(*, session: AsyncSession) -> tuple[int, int]:
+    """Changes whenever a type is added or (de)activated; types are never edited in place."""
+    count, ids = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(ObjectionType.id), 0)).where(
+                ObjectionType.active.is_(True)
+            )
+        )
+    ).one()
+    return int(count), int(ids)
+
+
 async def objection_type_by_code(*, session: AsyncSession, code: str) -> ObjectionType | None:
     return await session.scalar(select(ObjectionType).where(ObjectionType.code == code))
 

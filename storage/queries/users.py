@@ -140,3 +140,20 @@ async def active_users_on(
         .order_by(ChannelIdentity.id)
     )
     return [(identity, user) for identity, user in rows]
+
+
+async def find_identity_and_user(
+    *, session: AsyncSession, platform: str, platform_user_id: str
+) -> tuple[ChannelIdentity, User] | None:
+    """The identity and its user in one round trip: the router asks this on every update."""
+    row = (
+        await session.execute(
+            select(ChannelIdentity, User)
+            .join(User, User.id == ChannelIdentity.user_id)
+            .where(
+                ChannelIdentity.platform == platform,
+                ChannelIdentity.platform_user_id == platform_user_id,
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None

@@ -18,6 +18,7 @@ import pytest_asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.services.search.service import SearchService
 from bot.services.visit_parser import (
     draft_visit,
     looks_like_visit_log,
@@ -573,7 +574,9 @@ async def test_draft_visit_realistic_message_gives_expected_fields(
     async with catalogue() as session:
         user = await session.get(User, 1)
         assert user is not None
-        reading = await draft_visit(session=session, text=row.text, user=user, now=NOW)
+        reading = await draft_visit(
+            session=session, search=SearchService(), text=row.text, user=user, now=NOW
+        )
         contacts = {c.id: c.name for c in await session.scalars(select(Contact))}
     log = reading.log
     actual = {
@@ -613,7 +616,11 @@ async def test_draft_visit_orders_known_sku_gives_product_id(
         user = await session.get(User, 1)
         assert user is not None
         reading = await draft_visit(
-            session=session, text="华为 订了 SW-F1-20KG-C 2个 XX-NOPE-1 3个", user=user, now=NOW
+            session=session,
+            search=SearchService(),
+            text="华为 订了 SW-F1-20KG-C 2个 XX-NOPE-1 3个",
+            user=user,
+            now=NOW,
         )
     known, unknown = reading.log.orders
     assert known.product_id is not None

@@ -60,9 +60,16 @@ MAX_VARIANTS = 8
 MIN_INITIALS = 3
 """Two letters match thousands of names; initials search needs at least three."""
 MIN_PHONE_DIGITS = 6
+NO_INITIAL = "_"
+MIN_LATIN_INFIX = 4
+"""Latin names are stored without spaces, so a short word ("met") would hide inside one
+("acmetrading"); inside a name a Latin query needs this many letters to count."""
 REGION_SPLIT_PENALTY = 1.0
 """A region typed in front of a trade name the name carries elsewhere is a looser match."""
 MIN_SPLIT_UNITS = 2
+MIN_REGION_LETTERS = 4
+MAX_REGION_LETTERS = 24
+"""Length bounds of a region typed in pinyin (xian … wulumuqishi)."""
 """What follows a typed region must be a whole trade name (2 characters or more)."""
 
 _LATIN_RUN_RE = re.compile(r"[a-z][a-z' ]*")
@@ -99,6 +106,8 @@ class CustomerIndex:
         self._sylgram: dict[str, array] = {}
         self._initgram: dict[str, array] = {}
         self._regions: set[str] = set()
+        # Toneless pinyin of each region name (changchun, changchunshi) → the region names.
+        self._region_py: dict[str, set[str]] = {}
         # Names whose literal form differs from the folded text (昇 kept as written); few.
         self._literal: dict[int, str] = {}
         self._learned: dict[str, set[str]] = {}
@@ -134,7 +143,11 @@ class CustomerIndex:
         starts, ends = _anchors(text, keys.get("spans") or {})
         self._starts.append(starts)
         self._ends.append(ends)
-        initials = "".join(group[0][0] for group in py)
+        # Only hanzi have initials: a Latin name's letters would make every short word match.
+        initials = "".join(
+            group[0][0] if is_hanzi(ch) else NO_INITIAL
+            for ch, group in zip(text, py, strict=False)
+        )
         self._initials.append(initials)
         _postings_add(self._exact, text, slot)
         for alias in keys.get("aliases") or ():
@@ -149,8 +162,17 @@ class CustomerIndex:
             _postings_add(self._initgram, key, slot)
         region = (keys.get("spans") or {}).get("region")
         if region:
-            name = text[region[0] : region[1]].strip("()")
-            self._regions.update((name, name.rstrip("省市")))
+            start, end = region
+            if text[start : start + 1] == "(":
+                start, end = start + 1, end - 1
+            name = text[start:end]
+            short = name.rstrip("省市")
+            self._regions.update((name, short))
+            syllables = [group[0] for group in py[start:end]]
+            for place, n in ((name, len(name)), (short, len(short))):
+                key = "".join(syllables[:n])
+                if key.isalpha() and key.isascii():
+                    self._region_py.setdefault(key, set()).add(place)
         for ch, group in zip(text, py, strict=False):
             if is_hanzi(ch) and not char_readings(ch):
                 self._learned.setdefault(ch, set()).add(group[0])
@@ -245,7 +267,7 @@ class CustomerIndex:
             if pos == 0:
                 if text != qt:
                     offer(slot, PREFIX_SCORE + self._boundary_bonus(slot, 0, len(qt)), "prefix")
-            elif pos > 0:
+            elif pos > 0 and not (qt.isascii() and len(qt) < MIN_LATIN_INFIX):
                 bonus = self._boundary_bonus(slot, pos, pos + len(qt))
                 offer(slot, SUBSTRING_SCORE + bonus, "trade_name" if bonus else "substring")
             else:
@@ -316,27 +338,19 @@ class CustomerIndex:
                 self._align(units, slot, offer)
         self._search_units_region_split(q, offer)
 
-    def _search_units_region_split(
-        self, q: str, offer: Callable[[int, float, str], None]
-    ) -> None:
+    def _search_units_region_split(self, q: str, offer: Callable[[int, float, str], None]) -> None:
         """洛阳责远 or 珠海yangfeng for 泽远…(洛阳)有限公司 / …有限公司珠海分公司.
 
         A known region typed in front of a sound-alike or pinyin trade name that the name
         carries elsewhere (in brackets, or as the branch city): the rest is matched by sound
         and the name must contain the region.
         """
-        for cut in range(2, min(len(q) - 1, 8)):
-            head = q[:cut]
-            if not all(is_hanzi(ch) for ch in head):
-                break
-            region = head.rstrip("省市")
-            if head not in self._regions and region not in self._regions:
-                continue
-            rest = q[cut:].strip()
+        for places, rest in self._region_heads(q):
 
-            def offer_if_region(slot: int, score: float, tag: str, region: str = region) -> None:
-                text = self._text[slot]
-                if region in text and not text.startswith(region):
+            def offer_if_region(
+                slot: int, score: float, tag: str, places: frozenset[str] = places
+            ) -> None:
+                if any(place in self._text[slot] for place in places):
                     offer(slot, score - REGION_SPLIT_PENALTY, tag)
 
             for units in self._query_units(rest):
@@ -347,6 +361,33 @@ class CustomerIndex:
                 ]
                 for slot in self._candidates_by_all(self._sylgram, pair_keys):
                     self._align(units, slot, offer_if_region)
+
+    def _region_heads(self, q: str) -> list[tuple[frozenset[str], str]]:
+        """Ways to read the start of ``q`` as a known region: (region names, rest of query).
+
+        The region may be typed in hanzi (洛阳, 洛阳市) or in pinyin (luoyang, luoyangshi).
+        """
+        heads: list[tuple[frozenset[str], str]] = []
+        for cut in range(2, min(len(q) - 1, 8)):
+            head = q[:cut]
+            if not all(is_hanzi(ch) for ch in head):
+                break
+            region = head.rstrip("省市")
+            if head in self._regions or region in self._regions:
+                heads.append((frozenset((region,)), q[cut:].strip()))
+        run = _LATIN_RUN_RE.match(q)
+        if run:
+            letters = run.group().replace(" ", "").replace("'", "")
+            tail = q[run.end() :]
+            for cut in range(MIN_REGION_LETTERS, min(len(letters) - 1, MAX_REGION_LETTERS)):
+                head = letters[:cut]
+                places = set(self._region_py.get(head, ()))
+                for suffix in ("shi", "sheng"):  # 市 / 省 typed though the name leaves it out
+                    if head.endswith(suffix):
+                        places.update(self._region_py.get(head[: -len(suffix)], ()))
+                if places:
+                    heads.append((frozenset(places), letters[cut:] + tail))
+        return heads
 
     def _align(self, units: Sequence[Unit], slot: int, offer: Callable[..., None]) -> None:
         text, py = self._text[slot], self._py[slot]

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.services.search.normalize import fold
 
-KEYS_VERSION = 1
+KEYS_VERSION = 2
 
 _NUM = r"(\d+(?:\.\d+)?)"
 # A number glued to a preceding letter or digit is part of a code (RS485, HT200, M1), not a value.
@@ -64,6 +64,8 @@ _GAUGE_GRADE_RE = re.compile(
     r"(?<![a-z0-9.])(?:grade\s*([012k])(?![0-9a-z])|([012k])\s*(?:级|ji))"
 )
 _CN_GRADE_RE = re.compile(r"([一二三四五六])等")
+# A material grade glued to what follows (304f2, 316lm1) is two words: the number is no code.
+_MATERIAL_GLUE_RE = re.compile(r"(?<![0-9a-z.])((?:sus|ss)?(?:304|316l?))(?=[a-z])")
 _BARE_NUM_RE = re.compile(rf"{_NUM_START}{_NUM}(?![0-9])")
 _LATIN_WORD_RE = re.compile(r"[a-z][a-z0-9]*")
 
@@ -157,6 +159,7 @@ def parse_attributes(text: str) -> dict[str, Any]:
     understood (hanzi and latin words) for a loose text match.
     """
     s = fold(text).replace("（", "(").replace("）", ")")
+    s = _MATERIAL_GLUE_RE.sub(r"\1 ", s)
     out: dict[str, Any] = {}
     masses: list[str] = []
     consumed: list[str] = []

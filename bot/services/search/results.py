@@ -9,6 +9,10 @@ from typing import Any
 AMBIGUITY_MARGIN = 1.0
 """Scores closer than this are the same kind of match; the chat should let the rep pick."""
 
+SAME_KIND_MARGIN = 5.0
+"""Two matches of one kind (both prefixes of 苏州精工…) differ only by boundary bonuses, which
+order them but do not make the first one the customer the rep meant."""
+
 CONFIDENT_SCORE = 80.0
 """Below this (fuzzy, sound-alike or initials matches) a single answer is never taken silently."""
 
@@ -54,7 +58,11 @@ def is_ambiguous(hits: Sequence[Hit]) -> bool:
     if len(hits) < 2:
         return False
     top, second = hits[0].score, hits[1].score
-    return top - second < AMBIGUITY_MARGIN or top < CONFIDENT_SCORE
+    same_kind = hits[0].match == hits[1].match
+    return (
+        top - second < (SAME_KIND_MARGIN if same_kind else AMBIGUITY_MARGIN)
+        or top < CONFIDENT_SCORE
+    )
 
 
 def pick_list(hits: Sequence[Hit]) -> list[Hit]:

@@ -18,13 +18,19 @@ from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.customers import Visibility, visibility
-from bot.services.search.customer_index import HOMOPHONE_SCORE, CustomerIndex
+from bot.services.search.customer_index import EXACT_SCORE, HOMOPHONE_SCORE, CustomerIndex
 from bot.services.search.customer_keys import KEYS_VERSION as CUSTOMER_KEYS_VERSION
 from bot.services.search.customer_keys import customer_keys
 from bot.services.search.product_index import ProductIndex
 from bot.services.search.product_keys import KEYS_VERSION as PRODUCT_KEYS_VERSION
 from bot.services.search.product_keys import product_keys
-from bot.services.search.results import CustomerRecord, Hit, ProductRecord, is_ambiguous
+from bot.services.search.results import (
+    CONFIDENT_SCORE,
+    CustomerRecord,
+    Hit,
+    ProductRecord,
+    is_ambiguous,
+)
 from storage.models import Customer, Product, User
 from storage.queries.customers import customer_key_rows, customers_by_ids, store_customer_keys
 from storage.queries.products import product_key_rows, products_by_ids, store_product_keys
@@ -90,6 +96,18 @@ class CustomerResult:
     customer: Customer
     hit: Hit
     seen: Visibility
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMatch:
+    """A customer some text may name, for features that must pick one (logging a visit)."""
+
+    customer_id: int
+    legal_name: str
+    score: float
+    """0..1, the search score scaled down."""
+    confident: bool
+    """Safe to take without asking: a clear winner, and a strong kind of match."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +212,29 @@ class SearchService:
                 results.append(CustomerResult(customer, hit, seen))
         results = results[:limit]
         return Found(results, is_ambiguous([result.hit for result in results]))
+
+    async def match_customers(
+        self, *, session: AsyncSession, text: str, user: User, limit: int = 5
+    ) -> list[CustomerMatch]:
+        """Customers `text` may name that this user may work on (fully visible), best first.
+
+        Only the top one can be confident, and only when the search would open its card
+        directly and it matched by name, alias or phone, never by sound or initials alone.
+        """
+        found = await self.find_customers(
+            session=session, query=text, user=user, others=Visibility.HIDDEN, limit=limit
+        )
+        results = [r for r in found.results if r.seen is Visibility.FULL]
+        sure = bool(results) and not found.ambiguous and results[0].hit.score >= CONFIDENT_SCORE
+        return [
+            CustomerMatch(
+                customer_id=r.customer.id,
+                legal_name=r.customer.legal_name,
+                score=round(r.hit.score / EXACT_SCORE, 3),
+                confident=sure and index == 0,
+            )
+            for index, r in enumerate(results)
+        ]
 
     async def similar_customers(
         self, *, session: AsyncSession, legal_name: str, user: User, limit: int = 3
