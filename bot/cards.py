@@ -63,10 +63,10 @@ def contact_line(contact: Contact) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def visit_line(visit: Visit) -> str:
-    """One visit in a history: date, purpose, outcome, next step."""
+def visit_line(visit: Visit, ctx: Context) -> str:
+    """One visit in a history: date (the reader's), purpose, outcome, next step."""
     parts = [
-        visit.visited_at.strftime("%m-%d"),
+        ctx.local(visit.visited_at).strftime("%m-%d"),
         label(PURPOSE_LABELS, visit.purpose),
         visit.outcome or DASH,
     ]
@@ -125,8 +125,8 @@ def customer_card(
         lines.append(
             _("Visits ({page}/{pages}):").format(page=history.page + 1, pages=history.pages)
         )
-        lines += [f"  • {visit_line(visit)}" for visit in history.visits]
-    today = ctx.now().date()
+        lines += [f"  • {visit_line(visit, ctx)}" for visit in history.visits]
+    today = ctx.local_now().date()
     if history.follow_ups:
         lines.append(_("Open follow-ups:"))
         lines += [f"  • {follow_up_line(item, today)}" for item in history.follow_ups]

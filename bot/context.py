@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +32,19 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's time zone, where 今天 and 下周三 are meant and dates are shown."""
+        user_zone = self.user.time_zone if self.user is not None else None
+        return ZoneInfo(user_zone or self.settings.time_zone)
+
+    def local_now(self) -> datetime:
+        return self.clock().astimezone(self.zone)
+
+    def local(self, moment: datetime) -> datetime:
+        """A stored (UTC) moment as the user reads it."""
+        return moment.astimezone(self.zone)
 
     @property
     def known_user(self) -> User:

@@ -14,7 +14,6 @@ import re
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from bot.cards import DASH, OBJECTION_LABELS, PURPOSE_LABELS, URGENT_LABELS, label
 from bot.context import Context
@@ -70,12 +69,6 @@ EDITS = (
     (State.FOLLOW_UP, N_("Follow-up date")),
 )
 """The card's correction buttons, in the card's order."""
-
-
-def user_now(ctx: Context) -> datetime:
-    """Now in the user's time zone, where 今天 and 下周三 are meant."""
-    zone = ctx.known_user.time_zone or ctx.settings.time_zone
-    return ctx.now().astimezone(ZoneInfo(zone))
 
 
 def _skipped(value: str) -> bool:
@@ -288,8 +281,8 @@ class VisitDialog(Dialog[VisitDraft]):
             return Advance(State.NO_NEXT_REASON, replace(draft, next_step=None))
         step = value.strip()
         updated = replace(draft, next_step=step, no_next_step_reason=None)
-        when = find_when(step, user_now(ctx))
-        if when is not None and when.day >= user_now(ctx).date():
+        when = find_when(step, ctx.local_now())
+        if when is not None and when.day >= ctx.local_now().date():
             updated.set_follow_up(when)
             return Advance(self._then(updated, State.LOCATION), updated)
         return Advance(self._then(updated, State.FOLLOW_UP), updated)
@@ -321,7 +314,7 @@ class VisitDialog(Dialog[VisitDraft]):
             updated = replace(draft)
             updated.set_follow_up(None)
             return Advance(self._then(updated, State.LOCATION), updated)
-        now = user_now(ctx)
+        now = ctx.local_now()
         when = parse_when(value, now)
         if when is None:
             return Reask(_("I could not read that date. Try 周五, 下周三, 11月30日 or 12-01."))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from bot.cards import customer_card, customer_name_only
 from bot.context import Context
 from bot.dialogs.new_customer import NewCustomerDialog
@@ -51,9 +49,8 @@ async def full_customer_card(
     customer: Customer, ctx: Context, *, page: int = 0, edit: bool = False
 ) -> Reply:
     """The card with visits, follow-ups, totals and cadence, and the buttons to act on them."""
-    zone = ZoneInfo(ctx.known_user.time_zone or ctx.settings.time_zone)
     history = await customer_history(
-        session=ctx.session, customer=customer, today=ctx.now().astimezone(zone).date(), page=page
+        session=ctx.session, customer=customer, now=ctx.local_now(), page=page
     )
     card = customer_card(customer, ctx, history)
     return Reply(card.text, buttons=card.buttons, edit=edit)

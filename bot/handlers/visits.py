@@ -16,7 +16,7 @@ from bot.cards import (
     visit_line,
 )
 from bot.context import Context
-from bot.dialogs.visit import State, VisitDialog, user_now
+from bot.dialogs.visit import State, VisitDialog
 from bot.handlers.customers import full_customer_card
 from bot.i18n import _
 from bot.messages import Incoming, Reply, buttons
@@ -63,7 +63,7 @@ async def _stale(incoming: Incoming, ctx: Context) -> list[Reply]:
 
 async def log_visit_message(incoming: Incoming, ctx: Context) -> list[Reply]:
     """Read the message into a draft card; nothing is saved until the rep confirms."""
-    now = user_now(ctx)
+    now = ctx.local_now()
     reading = await draft_visit(
         session=ctx.session, search=ctx.search, text=incoming.text, user=ctx.known_user, now=now
     )
@@ -88,7 +88,7 @@ def _fully_visible(customer: Customer, ctx: Context) -> bool:
 
 async def start_visit(incoming: Incoming, ctx: Context) -> list[Reply]:
     """`/visit`: the guided log, step by step."""
-    draft = VisitDraft(visited_at=user_now(ctx).isoformat())
+    draft = VisitDraft(visited_at=ctx.local_now().isoformat())
     return await ctx.dialogs.start(VisitDialog.name, incoming, ctx, draft)
 
 
@@ -129,7 +129,7 @@ async def press_visit_button(incoming: Incoming, ctx: Context) -> list[Reply]:
             draft = VisitDraft(
                 customer_id=customer.id,
                 customer_name=customer.legal_name,
-                visited_at=user_now(ctx).isoformat(),
+                visited_at=ctx.local_now().isoformat(),
             )
             return await ctx.dialogs.start(
                 VisitDialog.name, incoming, ctx, draft, state=State.PURPOSE
@@ -144,7 +144,7 @@ async def press_visit_button(incoming: Incoming, ctx: Context) -> list[Reply]:
     if not may_change(visit, ctx.known_user, ctx.now()):
         return [Reply(_("Only the rep who logged a visit can change it, within a week."))]
     if action == "edit":
-        draft = draft_from_visit(visit, user_now(ctx))
+        draft = draft_from_visit(visit, ctx.local_now())
         return await ctx.dialogs.start(VisitDialog.name, incoming, ctx, draft, state=State.REVIEW)
     if action == "delete":
         rows = buttons(
@@ -153,7 +153,7 @@ async def press_visit_button(incoming: Incoming, ctx: Context) -> list[Reply]:
                 (_("Keep it"), f"visit:history:{visit.customer_id}:0"),
             ]
         )
-        return [Reply(_("Delete this visit?") + "\n" + visit_line(visit), buttons=rows)]
+        return [Reply(_("Delete this visit?") + "\n" + visit_line(visit, ctx), buttons=rows)]
     if action == "delete_ok":
         name = visit.customer.legal_name
         await remove_visit(session=ctx.session, visit=visit, user=ctx.known_user)
@@ -185,7 +185,7 @@ async def list_visits(incoming: Incoming, ctx: Context) -> list[Reply]:
         return [Reply(_("No visits logged in the last week."))]
     replies = [Reply(_("Visits of the last week:"))]
     for visit in visits[-PICK_LIST_SIZE * 2 :]:
-        text = f"{visit.customer.legal_name} · {visit.rep.name}\n{visit_line(visit)}"
+        text = f"{visit.customer.legal_name} · {visit.rep.name}\n{visit_line(visit, ctx)}"
         rows = (
             buttons(
                 [
@@ -210,17 +210,17 @@ async def show_brief(incoming: Incoming, ctx: Context) -> list[Reply]:
     customer, problem = await _customer_named(incoming.args, ctx)
     if customer is None:
         return [Reply(problem or "")]
-    brief = await build_brief(session=ctx.session, customer=customer, today=user_now(ctx).date())
+    brief = await build_brief(session=ctx.session, customer=customer, now=ctx.local_now())
     lines = [f"📋 {customer.legal_name}", cadence_line(brief.cadence)]
     if brief.last_visit is not None:
-        lines.append(_("Last visit: {line}").format(line=visit_line(brief.last_visit)))
-    today = user_now(ctx).date()
+        lines.append(_("Last visit: {line}").format(line=visit_line(brief.last_visit, ctx)))
+    today = ctx.local_now().date()
     lines += [
         _("Open: {line}").format(line=follow_up_line(item, today)) for item in brief.follow_ups[:2]
     ]
     lines += [
         _("Complaint {date}: {text}").format(
-            date=visit.visited_at.strftime("%m-%d"), text=visit.complaint
+            date=ctx.local(visit.visited_at).strftime("%m-%d"), text=visit.complaint
         )
         for visit in brief.complaints
     ]
@@ -236,7 +236,8 @@ async def show_brief(incoming: Incoming, ctx: Context) -> list[Reply]:
         )
         lines.append(
             _("Last order {date}: {orders}").format(
-                date=brief.last_order.visited_at.strftime("%Y-%m-%d"), orders=orders
+                date=ctx.local(brief.last_order.visited_at).strftime("%Y-%m-%d"),
+                orders=orders,
             )
         )
     return [Reply("\n".join(lines[:BRIEF_MAX_LINES]))]
@@ -247,7 +248,7 @@ async def show_brief(incoming: Incoming, ctx: Context) -> list[Reply]:
 
 async def show_todo(incoming: Incoming, ctx: Context) -> list[Reply]:
     """`/todo`: open follow-ups overdue, today and this week, each with done and snooze."""
-    today = user_now(ctx).date()
+    today = ctx.local_now().date()
     todo = await todo_of(session=ctx.session, rep=ctx.known_user, today=today)
     sections = (
         (_("⚠️ Overdue"), todo.overdue),
@@ -279,7 +280,7 @@ async def show_todo(incoming: Incoming, ctx: Context) -> list[Reply]:
 async def remind(incoming: Incoming, ctx: Context) -> list[Reply]:
     """`/remind 华为 周五 送样品`: a follow-up without a visit."""
     usage = _("Write: /remind CUSTOMER WHEN WHAT, e.g. /remind 华为 周五 送样品")
-    now = user_now(ctx)
+    now = ctx.local_now()
     when = find_when(incoming.args, now)
     if when is None:
         return [Reply(_("I could not read a date in that.") + "\n" + usage)]
@@ -329,7 +330,7 @@ async def press_follow_up_button(incoming: Incoming, ctx: Context) -> list[Reply
         or follow_up.status != FollowUpStatus.OPEN
     ):
         return await _stale(incoming, ctx)
-    today = user_now(ctx).date()
+    today = ctx.local_now().date()
     if action == "done":
         finish_follow_up(follow_up, ctx.now())
         return [Reply("✅ " + follow_up_line(follow_up, today), edit=True)]
@@ -345,7 +346,7 @@ async def press_follow_up_button(incoming: Incoming, ctx: Context) -> list[Reply
 async def plan_day(incoming: Incoming, ctx: Context) -> list[Reply]:
     """`/plan 华为 10点 收款; 英浩 下午3点 服务` records today's plan; `/plan` compares it with
     the day's log."""
-    now = user_now(ctx)
+    now = ctx.local_now()
     today = now.date()
     if not incoming.args:
         return [await _plan_report(ctx, now)]

@@ -5,6 +5,7 @@ brief, follow-ups and the daily plan. No chat here: callers get data and build t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -307,6 +308,11 @@ class Cadence:
     overdue: bool
 
 
+def _local_day(visits: Sequence[Visit], now: datetime) -> date | None:
+    """The day of the newest visit in `now`'s zone (stored times are UTC)."""
+    return visits[0].visited_at.astimezone(now.tzinfo).date() if visits else None
+
+
 def cadence_of(grade: str, last_visit: date | None, today: date) -> Cadence:
     allowed = VISIT_CADENCE_DAYS.get(Grade(grade), VISIT_CADENCE_DAYS[Grade.C])
     if last_visit is None:
@@ -333,7 +339,7 @@ class CustomerHistory:
 
 
 async def customer_history(
-    *, session: AsyncSession, customer: Customer, today: date, page: int = 0
+    *, session: AsyncSession, customer: Customer, now: datetime, page: int = 0
 ) -> CustomerHistory:
     visits = await visit_queries.visits_of_customer(
         session=session, customer_id=customer.id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
@@ -359,7 +365,7 @@ async def customer_history(
         ),
         ordered=ordered,
         collected=collected,
-        cadence=cadence_of(customer.grade, latest[0].visited_at.date() if latest else None, today),
+        cadence=cadence_of(customer.grade, _local_day(latest, now), now.date()),
     )
 
 
@@ -381,7 +387,8 @@ BRIEF_LOOKBACK = 10
 """Visits read for the brief: enough to recall objections and people, few enough to stay fast."""
 
 
-async def build_brief(*, session: AsyncSession, customer: Customer, today: date) -> Brief:
+async def build_brief(*, session: AsyncSession, customer: Customer, now: datetime) -> Brief:
+    """The facts of a pre-visit brief; `now` is aware and local, so days count as the rep's."""
     recent = await visit_queries.visits_of_customer(
         session=session, customer_id=customer.id, limit=BRIEF_LOOKBACK
     )
@@ -398,7 +405,7 @@ async def build_brief(*, session: AsyncSession, customer: Customer, today: date)
         complaints=[v for v in recent if v.complaint][:2],
         objections=list(dict.fromkeys(code for v in recent for code in v.objections)),
         contacts_met=list(met.values()),
-        cadence=cadence_of(customer.grade, recent[0].visited_at.date() if recent else None, today),
+        cadence=cadence_of(customer.grade, _local_day(recent, now), now.date()),
         last_order=await visit_queries.last_order(session=session, customer_id=customer.id),
     )
 

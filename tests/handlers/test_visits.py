@@ -244,3 +244,17 @@ async def test_visit_correct_follow_up_date_moves_its_follow_up(
     follow_up = await fetch_one(sessions, FollowUp)
     assert await count_rows(sessions, FollowUp) == 1
     assert follow_up.due_on == date(2026, 3, 6)
+
+
+async def test_brief_after_midnight_shanghai_counts_days_in_the_reps_zone(
+    router: Router, clock: FrozenClock, world: VisitWorld
+) -> None:
+    clock.now = clock.now.replace(hour=18, minute=30)  # 02:30 on 3 March in Shanghai
+    chat = Conversation(router)
+    await _log(chat, "华为 见了王总 谈F1砝码报价 下周三回访")
+
+    (brief,) = await chat.say("/brief 华为")
+
+    lines = brief.text.splitlines()
+    assert lines[1] == "0 days since the last visit (at least every 91)."
+    assert lines[2].startswith("Last visit: 03-03 ·")
