@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Row, String, cast, func, or_, select, update
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Contact, Customer
@@ -79,48 +76,6 @@ async def add_contact(*, session: AsyncSession, contact: Contact) -> Contact:
 
 async def count_customers(*, session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Customer)) or 0
-
-
-async def customer_key_rows(
-    *, session: AsyncSession, changed_since: datetime | None = None
-) -> list[Row[Any]]:
-    """What the search index needs of each customer (changed since a time, or all)."""
-    statement = select(
-        Customer.id,
-        Customer.legal_name,
-        Customer.aliases,
-        Customer.phone,
-        Customer.region,
-        Customer.owner_id,
-        Customer.search_keys,
-        Customer.search_keys_version,
-        Customer.updated_at,
-    ).order_by(Customer.id)
-    if changed_since is not None:
-        statement = statement.where(Customer.updated_at >= changed_since)
-    return list(await session.execute(statement))
-
-
-async def store_customer_keys(
-    *, session: AsyncSession, keys: list[tuple[int, dict[str, Any], datetime]], version: int
-) -> None:
-    """Write recomputed keys, keeping updated_at: the row itself did not change.
-
-    Each item is (id, keys, the row's updated_at as read).
-    """
-    if keys:
-        await session.execute(
-            update(Customer).execution_options(synchronize_session=False),
-            [
-                {
-                    "id": customer_id,
-                    "search_keys": value,
-                    "search_keys_version": version,
-                    "updated_at": updated_at,
-                }
-                for customer_id, value, updated_at in keys
-            ],
-        )
 
 
 async def customers_by_ids(*, session: AsyncSession, ids: list[int]) -> dict[int, Customer]:

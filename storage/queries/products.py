@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Product
@@ -32,47 +29,6 @@ async def products_named_like(
             .limit(limit)
         )
     )
-
-
-async def product_key_rows(
-    *, session: AsyncSession, changed_since: datetime | None = None
-) -> list[Row[Any]]:
-    """What the search index needs of each product (changed since a time, or all)."""
-    statement = select(
-        Product.id,
-        Product.sku,
-        Product.name,
-        Product.category,
-        Product.specs,
-        Product.search_keys,
-        Product.search_keys_version,
-        Product.updated_at,
-    ).order_by(Product.id)
-    if changed_since is not None:
-        statement = statement.where(Product.updated_at >= changed_since)
-    return list(await session.execute(statement))
-
-
-async def store_product_keys(
-    *, session: AsyncSession, keys: list[tuple[int, dict[str, Any], datetime]], version: int
-) -> None:
-    """Write recomputed keys, keeping updated_at: the row itself did not change.
-
-    Each item is (id, keys, the row's updated_at as read).
-    """
-    if keys:
-        await session.execute(
-            update(Product).execution_options(synchronize_session=False),
-            [
-                {
-                    "id": product_id,
-                    "search_keys": value,
-                    "search_keys_version": version,
-                    "updated_at": updated_at,
-                }
-                for product_id, value, updated_at in keys
-            ],
-        )
 
 
 async def get_product(*, session: AsyncSession, product_id: int) -> Product | None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Row, event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.customers import Visibility, visibility
@@ -32,15 +32,25 @@ from bot.services.search.results import (
     is_ambiguous,
 )
 from storage.models import Customer, Product, User
-from storage.queries.customers import customer_key_rows, customers_by_ids, store_customer_keys
-from storage.queries.products import product_key_rows, products_by_ids, store_product_keys
+from storage.queries.customers import customers_by_ids
+from storage.queries.products import products_by_ids
+from storage.queries.search_keys import (
+    Searchable,
+    changed_rows,
+    key_batches,
+    key_rows,
+    store_keys,
+)
 
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0
 """How stale another worker's edits may look here; a refresh is one indexed query."""
-CLOCK_OVERLAP = timedelta(seconds=60)
-"""Re-read rows this far behind the newest seen, for writers whose commit came late."""
+CLOCK_OVERLAP = timedelta(seconds=5)
+"""Re-read changes this far behind the newest seen: a row is stamped before its transaction
+commits, and no single update's transaction lasts this long."""
+CHANGE_BATCH = 1_000
+"""Changed rows fetched per query (an IN list well below every database's parameter limit)."""
 HIDDEN_HEADROOM = 4
 """Ask the index for this many times the limit, so hidden customers don't empty the list."""
 SIMILAR_MIN_SCORE = HOMOPHONE_SCORE
@@ -128,6 +138,20 @@ class Found:
         return self.results[0] if self.results else None
 
 
+@dataclass(slots=True)
+class _Feed:
+    """One table's way into its index: what was read when, and how a row becomes a record."""
+
+    model: Searchable
+    version: int
+    compute: Callable[[Row[Any]], dict[str, Any]]
+    record: Callable[[Row[Any], dict[str, Any]], Any]
+    seen: datetime | None = None
+    """The newest updated_at read so far."""
+    stamps: dict[int, float] = field(default_factory=dict)
+    """updated_at of each indexed row, so rows re-read in the overlap are not indexed again."""
+
+
 class SearchService:
     """In-memory customer and product indexes over the stored keys."""
 
@@ -135,15 +159,32 @@ class SearchService:
         self.customers = CustomerIndex()
         self.products = ProductIndex()
         self._monotonic = monotonic
-        self._customers_seen: datetime | None = None
-        self._products_seen: datetime | None = None
         self._refreshed_at = float("-inf")
+        self._feeds = self._new_feeds()
+
+    def _new_feeds(self) -> tuple[_Feed, _Feed]:
+        return (
+            _Feed(
+                Customer,
+                CUSTOMER_KEYS_VERSION,
+                lambda r: keys_for_customer(r.legal_name, r.aliases, r.phone, r.region),
+                lambda r, keys: self.customers.upsert(
+                    CustomerRecord(r.id, keys, r.owner_id, r.legal_name)
+                ),
+            ),
+            _Feed(
+                Product,
+                PRODUCT_KEYS_VERSION,
+                lambda r: keys_for_product(r.sku, r.name, r.category, r.specs),
+                lambda r, keys: self.products.upsert(ProductRecord(r.id, keys, r.sku, r.name)),
+            ),
+        )
 
     async def load(self, *, session: AsyncSession) -> None:
         """Build both indexes from stored keys; rows without current keys get them first."""
         self.customers = CustomerIndex()
         self.products = ProductIndex()
-        self._customers_seen = self._products_seen = None
+        self._feeds = self._new_feeds()
         await self._pull(session)
         self._refreshed_at = self._monotonic()
         logger.info(
@@ -159,31 +200,34 @@ class SearchService:
             self._refreshed_at = self._monotonic()
 
     async def _pull(self, session: AsyncSession) -> None:
-        since = self._customers_seen - CLOCK_OVERLAP if self._customers_seen else None
-        rows = await customer_key_rows(session=session, changed_since=since)
-        stale = []
-        for row in rows:
-            keys = row.search_keys
-            if keys is None or row.search_keys_version != CUSTOMER_KEYS_VERSION:
-                keys = keys_for_customer(row.legal_name, row.aliases, row.phone, row.region)
-                stale.append((row.id, keys, row.updated_at))
-            self.customers.upsert(CustomerRecord(row.id, keys, row.owner_id, row.legal_name))
-            if self._customers_seen is None or row.updated_at > self._customers_seen:
-                self._customers_seen = row.updated_at
-        await store_customer_keys(session=session, keys=stale, version=CUSTOMER_KEYS_VERSION)
+        for feed in self._feeds:
+            if feed.seen is None:
+                async for rows in key_batches(session=session, model=feed.model):
+                    await self._take(session, feed, rows)
+                continue
+            changed = await changed_rows(
+                session=session, model=feed.model, since=feed.seen - CLOCK_OVERLAP
+            )
+            ids = [r.id for r in changed if feed.stamps.get(r.id) != r.updated_at.timestamp()]
+            for start in range(0, len(ids), CHANGE_BATCH):
+                batch = ids[start : start + CHANGE_BATCH]
+                await self._take(
+                    session, feed, await key_rows(session=session, model=feed.model, ids=batch)
+                )
 
-        since = self._products_seen - CLOCK_OVERLAP if self._products_seen else None
-        rows = await product_key_rows(session=session, changed_since=since)
+    async def _take(self, session: AsyncSession, feed: _Feed, rows: Sequence[Row[Any]]) -> None:
+        """Index rows; those without keys of the current version get them computed and stored."""
         stale = []
         for row in rows:
             keys = row.search_keys
-            if keys is None or row.search_keys_version != PRODUCT_KEYS_VERSION:
-                keys = keys_for_product(row.sku, row.name, row.category, row.specs)
+            if keys is None or row.search_keys_version != feed.version:
+                keys = feed.compute(row)
                 stale.append((row.id, keys, row.updated_at))
-            self.products.upsert(ProductRecord(row.id, keys, row.sku, row.name))
-            if self._products_seen is None or row.updated_at > self._products_seen:
-                self._products_seen = row.updated_at
-        await store_product_keys(session=session, keys=stale, version=PRODUCT_KEYS_VERSION)
+            feed.record(row, keys)
+            feed.stamps[row.id] = row.updated_at.timestamp()
+            if feed.seen is None or row.updated_at > feed.seen:
+                feed.seen = row.updated_at
+        await store_keys(session=session, model=feed.model, keys=stale, version=feed.version)
 
     async def find_customers(
         self,
