@@ -20,7 +20,12 @@ def show_help(ctx: Context, commands: Sequence[tuple[str, str]]) -> list[Reply]:
     """The commands this user's role may use, each with a translated line."""
     lines = [_("Here is what I can do for you:")]
     lines += [f"/{name} — {_(summary)}" for name, summary in commands]
-    lines.append(_("Or just type a customer or product name to look it up."))
+    lines.append(
+        _(
+            "Or just type: a customer or product to look it up, what happened at a visit to "
+            "log it, or what the customer said to get an answer."
+        )
+    )
     return [Reply("\n".join(lines))]
 
 
