@@ -15,7 +15,7 @@ from bot.channels.telegram import PLATFORM, TelegramChannel
 from bot.cli import invite
 from bot.config import Settings
 from bot.services.onboarding import create_invite
-from storage.models import ChannelIdentity, Customer, Product, Role, User
+from storage.models import ChannelIdentity, Customer, DialogState, Product, Role, User
 from storage.queries.pushes import enqueue_push
 from tests.channels.conftest import WEBHOOK_SECRET, add_telegram_user, running
 from tests.channels.fake_bot_api import (
@@ -324,3 +324,34 @@ async def test_invite_with_telegram_configured_prints_a_deep_link(
     out = capsys.readouterr().out
     code = out.splitlines()[0]
     assert f"Telegram: https://t.me/{BOT_NAME}?start={code}" in out.splitlines()
+
+
+async def test_telegram_photo_in_visit_dialog_is_stored_and_referenced(
+    telegram_settings: Settings, fake_api: FakeBotApi, db: async_sessionmaker[AsyncSession]
+) -> None:
+    rep = await add_telegram_user(db, REP_ID, "王磊", Role.REP)
+    customer_id = await add_customer(db, rep, "苏州精工衡器有限公司")
+    async with db() as session, session.begin():
+        session.add(
+            DialogState(
+                user_id=rep.id,
+                channel=PLATFORM,
+                chat_id=str(REP_ID),
+                dialog="visit",
+                state="photos",
+                data={"customer_id": customer_id, "customer_name": "苏州精工衡器有限公司"},
+                history=[],
+                updated_at=datetime.now(UTC),
+            )
+        )
+    fake_api.add_file("AgADvisit01", "photos/file_9.jpg", b"\xff\xd8 the scale")
+    photo = [{"file_id": "AgADvisit01", "file_unique_id": "u-visit-01", "width": 90, "height": 90}]
+    async with running(telegram_settings, fake_api):
+        fake_api.add_update(message_update(fake_api, REP_ID, "", photo=photo))
+        await fake_api.wait_for("sendMessage", chat_id=REP_ID)
+
+    state = await fetch_one(db, DialogState, DialogState.user_id == rep.id)
+    [stored] = state.data["attachments"]
+    assert stored["file_ref"].startswith("media:telegram/")
+    path = telegram_settings.media_dir / stored["file_ref"].removeprefix("media:")
+    assert path.read_bytes() == b"\xff\xd8 the scale"

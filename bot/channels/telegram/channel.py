@@ -14,6 +14,7 @@ import re
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
@@ -60,7 +61,7 @@ from bot.channels.telegram.render import (
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.updates import PLATFORM, to_incoming
 from bot.config import Language, Settings
-from bot.messages import Media, Reply
+from bot.messages import AttachmentKind, Incoming, Media, Reply
 from bot.router import Router
 from bot.web import WebServer
 
@@ -77,6 +78,11 @@ NETWORK_BACKOFF_SECONDS = 0.5
 """First pause after a network error, doubled per attempt (0.5, 1, 2, 4 s)."""
 INLINE_CACHE_SECONDS = 10
 """Results are per user and change as customers are added; cache briefly, never share."""
+KEPT_KINDS = frozenset({AttachmentKind.PHOTO, AttachmentKind.DOCUMENT})
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+"""The Bot API's getFile limit; a larger file stays a reference."""
+MEDIA_SCHEME = "media:"
+"""Prefix of a file_ref that names our stored copy, relative to the media directory."""
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
 
@@ -179,7 +185,7 @@ class TelegramChannel:
         if incoming is None:
             return
         async with self._lock(incoming.chat_id):
-            replies = await self._router.handle(incoming)
+            replies = await self._router.handle(await self._keep_file(incoming))
             await self._deliver(incoming.chat_id, replies, bulk=False)
 
     async def _on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -370,6 +376,24 @@ class TelegramChannel:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     # Files
+
+    async def _keep_file(self, incoming: Incoming) -> Incoming:
+        """Store a sent photo or document before the core sees it, so a visit refers to our
+        copy (under the media directory) rather than to a Telegram id that may expire."""
+        attachment = incoming.attachment
+        if attachment is None or attachment.kind not in KEPT_KINDS:
+            return incoming
+        if attachment.size is not None and attachment.size > MAX_DOWNLOAD_BYTES:
+            return incoming
+        try:
+            path = await self.download(attachment.file_ref)
+        except TelegramError as error:
+            logger.warning("telegram: file not downloaded, keeping its id: %s", error)
+            return incoming
+        stored = path.relative_to(self._settings.media_dir).as_posix()
+        return replace(
+            incoming, attachment=replace(attachment, file_ref=f"{MEDIA_SCHEME}{stored}")
+        )
 
     async def download(self, file_ref: str) -> Path:
         """Fetch a file a user sent into the media directory; the same file is fetched once.
