@@ -25,6 +25,7 @@ from bot.dialogs.visit import VisitDialog
 from bot.handlers import (
     customers,
     general,
+    groups,
     inline,
     objections,
     onboarding,
@@ -107,6 +108,18 @@ COMMANDS: tuple[Command, ...] = (
     Command("lang", general.change_language, N_("change language: /lang en, zh_CN or zh_TW")),
     Command("cancel", general.cancel, N_("stop what you are doing")),
     Command(
+        "link_team",
+        groups.link_team_privately,
+        N_("in a team's group: post the team's digests there"),
+        frozenset({Role.MANAGER, Role.ADMIN}),
+    ),
+    Command(
+        "unlink_team",
+        groups.link_team_privately,
+        N_("in a team's group: stop posting there"),
+        frozenset({Role.MANAGER, Role.ADMIN}),
+    ),
+    Command(
         "invite",
         onboarding.create_invite,
         N_("invite someone: /invite rep|manager|admin TEAM"),
@@ -135,7 +148,7 @@ def _passes_dialogs(incoming: Incoming) -> bool:
     return incoming.command in DIALOG_PASSTHROUGH_COMMANDS
 
 
-GROUP_COMMANDS = frozenset({"help"})
+GROUP_COMMANDS = frozenset({"help", "link_team", "unlink_team"})
 """All a group chat may ask: nothing there may show one rep's data to the others."""
 
 UNKNOWN_USER_COMMANDS: dict[str, Handler] = {
@@ -295,7 +308,7 @@ class Router:
             ]
 
         if incoming.is_group:
-            return await general.in_group(incoming, ctx)
+            return await groups.in_group(incoming, ctx)
         if user is None:
             handler = UNKNOWN_USER_COMMANDS.get(incoming.command or "")
             return await (handler or onboarding.explain_joining)(incoming, ctx)

@@ -614,3 +614,19 @@ class ScriptSuggestion(Base):
 
     script: Mapped[ObjectionScript] = relationship(lazy="joined")
     author: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class TeamChat(Base):
+    """A group chat linked to a team: where that team's digests are posted."""
+
+    __tablename__ = "team_chats"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    team: Mapped[Team] = relationship(lazy="joined")

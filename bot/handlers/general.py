@@ -81,21 +81,3 @@ async def cancel(incoming: Incoming, ctx: Context) -> list[Reply]:
     if title is None:
         return [Reply(_("Nothing to cancel."))]
     return [Reply(_("Stopped {task}. Nothing was saved.").format(task=title))]
-
-
-async def in_group(incoming: Incoming, ctx: Context) -> list[Reply]:
-    """A group chat gets no rep's data: `/help` says what the group is for, the rest redirects."""
-    if incoming.command == "help":
-        return [
-            Reply(
-                _(
-                    "I am the team's sales assistant. In this group I only post the team's "
-                    "updates; talk to me in a private chat for everything else."
-                )
-            )
-        ]
-    return [Reply(_("Let's talk privately, so your data stays yours: open a chat with me."))]
-
-
-async def plain_text(incoming: Incoming, ctx: Context) -> list[Reply]:
-    return [Reply(_("Type /help to see what I can do."))]

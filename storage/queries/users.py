@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Invite, Role, Team, User, utcnow
+from storage.models import ChannelIdentity, Invite, Role, Team, TeamChat, User, utcnow
 
 
 async def find_identity(
@@ -157,3 +157,29 @@ async def find_identity_and_user(
         )
     ).first()
     return (row[0], row[1]) if row else None
+
+
+async def link_team_chat(
+    *, session: AsyncSession, team: Team, platform: str, chat_id: str, by: User, now: datetime
+) -> TeamChat:
+    """Point a group chat at a team (a group serves one team; linking again moves it)."""
+    chat = await find_team_chat(session=session, platform=platform, chat_id=chat_id)
+    if chat is None:
+        chat = TeamChat(platform=platform, chat_id=chat_id)
+        session.add(chat)
+    chat.team = team
+    chat.linked_by_id = by.id
+    chat.linked_at = now
+    await session.flush()
+    return chat
+
+
+async def find_team_chat(*, session: AsyncSession, platform: str, chat_id: str) -> TeamChat | None:
+    return await session.scalar(
+        select(TeamChat).where(TeamChat.platform == platform, TeamChat.chat_id == chat_id)
+    )
+
+
+async def team_chats_of(*, session: AsyncSession, team_id: int) -> list[TeamChat]:
+    """Where a team's digests go."""
+    return list(await session.scalars(select(TeamChat).where(TeamChat.team_id == team_id)))

@@ -41,7 +41,7 @@ BOUNDARY_BONUS = 2.0
 """Added when a match starts, and again when it ends, on a name part (region, core, industry)."""
 LITERAL_BONUS = 10.0
 """Added when the query as typed (before Simplified folding) occurs in the name as written:
-昇洋 is 湖州昇洋…, not 升洋和… although both fold to 升洋. Larger than the prefix/trade-name gap."""
+昇洋 is 湖州昇洋…, not 升洋和…, though both fold to 升洋. Exceeds the prefix/trade-name gap."""
 ALT_READING_PENALTY = 0.5
 """A polyphone matched by its less likely reading is slightly less convincing."""
 FUZZY_MIN_RATIO = 75.0
@@ -360,7 +360,8 @@ class CustomerIndex:
                     {f"{a} {b}" for a in u1[1] for b in u2[1]} for u1, u2 in pairwise(units)
                 ]
                 for slot in self._candidates_by_all(self._sylgram, pair_keys):
-                    self._align(units, slot, offer_if_region)
+                    # The rest must start a name part: 烟台鑫港务 is not 烟台朗(新港务).
+                    self._align(units, slot, offer_if_region, anchored=True)
 
     def _region_heads(self, q: str) -> list[tuple[frozenset[str], str]]:
         """Ways to read the start of ``q`` as a known region: (region names, rest of query).
@@ -389,11 +390,17 @@ class CustomerIndex:
                     heads.append((frozenset(places), letters[cut:] + tail))
         return heads
 
-    def _align(self, units: Sequence[Unit], slot: int, offer: Callable[..., None]) -> None:
+    def _align(
+        self, units: Sequence[Unit], slot: int, offer: Callable[..., None], anchored: bool = False
+    ) -> None:
+        """Score the best placement of ``units`` in the name; ``anchored`` places them only
+        where a name part (region, trade name, industry word) starts."""
         text, py = self._text[slot], self._py[slot]
         n = len(units)
         best: tuple[float, str] | None = None
         for start in range(len(py) - n + 1):
+            if anchored and not (start < _MASK_BITS and self._starts[slot] >> start & 1):
+                continue
             exact = sound = latin = 0
             penalty = 0.0
             for j, (ch, syls, primary) in enumerate(units):
