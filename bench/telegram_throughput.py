@@ -8,6 +8,9 @@ the fake receives its sendMessage. Two measurements per bot:
   chat stay within the per-chat burst, so Telegram's 1 message/s per chat does not cap it);
 - latency: open loop at 200 updates/s for 10 s, each user once a second, p50/p95/p99.
 
+Every message is a search, as reps type them (a trade name, pinyin, initials, a model), over
+the demo company's customers and catalogue; the echo bot just echoes the same text.
+
 Targets: salesbot ≥ 50 % of the echo bot's updates/s; p99 ≤ 150 ms at 200 updates/s.
 
     .venv/bin/python bench/telegram_throughput.py [--rate 200] [--seconds 10]
@@ -32,6 +35,7 @@ from aiohttp import web
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from bot.services.demo import load_demo  # noqa: E402
 from storage.engine import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Role, User  # noqa: E402
@@ -65,11 +69,26 @@ class TimingBotApi(FakeBotApi):
         return result
 
 
+SEARCHES = (
+    "heilongjiangkaihui",
+    "xingyu",
+    "hljkh",
+    "黑龙江凯汇",
+    "F1 20kg",
+    "316 无磁 5公斤",
+    "sw-f1-20kg",
+)
+"""What the simulated reps type, in turn; each answer is one message (a card or a pick list),
+so one sendMessage marks one update answered."""
+
+
 async def seed(database_url: str) -> None:
+    """The demo company (customers, catalogue) plus the simulated reps on Telegram."""
     await upgrade(database_url)
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
     async with sessions() as session, session.begin():
+        await load_demo(session=session)
         team = await get_or_create_team(session=session, name="华东一组")
         for n in range(USERS):
             user = User(name=f"rep{n}", role=Role.REP, team_id=team.id, language="zh_CN")
@@ -114,7 +133,7 @@ async def post(
     http: aiohttp.ClientSession, api: TimingBotApi, url: str, user_id: int, sent_at: float
 ) -> None:
     api.pending[str(user_id)].append(sent_at)
-    update = message_update(api, user_id, "/help")
+    update = message_update(api, user_id, SEARCHES[api.next_update_id() % len(SEARCHES)])
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     async with http.post(url, json=update, headers=headers) as response:
         response.raise_for_status()
