@@ -6,17 +6,22 @@ as a short pick list with what tells them apart (region, grade, owner), never a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.context import Context
 from bot.handlers.customers import open_customer
 from bot.handlers.products import product_button, product_card
 from bot.i18n import _
 from bot.messages import Incoming, Reply, buttons
 from bot.services.customers import Visibility
+from bot.services.search.results import CONFIDENT_SCORE
 from bot.services.search.service import CustomerResult, Found
 from storage.models import Customer
 
 OTHERS_SHOWN = 4
 """Runners-up under a confident card: the pick list's five minus the one opened."""
+CERTAIN_PRODUCT_MATCHES = frozenset({"exact", "sku"})
+"""A product typed by its full name or SKU is certainly what the rep means."""
 
 
 def customer_label(customer: Customer, seen: Visibility) -> str:
@@ -64,13 +69,29 @@ async def _product_replies(found: Found, query: str, ctx: Context) -> list[Reply
     return [Reply("\n".join(lines), buttons=rows)]
 
 
-async def search(
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What one query found of each kind (None: that kind was not asked)."""
+
+    query: str
+    customers: Found | None
+    products: Found | None
+
+    @property
+    def confident(self) -> bool:
+        """A clear answer: a customer named strongly enough to open, or an exact product."""
+        customers, products = self.customers, self.products
+        if customers and customers.results and not customers.ambiguous:
+            return bool(customers.top.hit.score >= CONFIDENT_SCORE)
+        return bool(
+            products and products.results and products.top.hit.match in CERTAIN_PRODUCT_MATCHES
+        )
+
+
+async def lookup(
     query: str, ctx: Context, *, customers: bool = True, products: bool = True
-) -> list[Reply]:
-    """Look up both kinds and show each kind that found something, customers first."""
+) -> Lookup:
     query = " ".join(query.split())
-    if not query:
-        return [Reply(_("Type a customer or product: a name, pinyin, initials or a model."))]
     found_customers = (
         await ctx.search.find_customers(
             session=ctx.session,
@@ -78,30 +99,36 @@ async def search(
             user=ctx.known_user,
             others=ctx.settings.others_customers,
         )
-        if customers
+        if customers and query
         else None
     )
     found_products = (
-        await ctx.search.find_products(session=ctx.session, query=query) if products else None
+        await ctx.search.find_products(session=ctx.session, query=query)
+        if products and query
+        else None
     )
+    return Lookup(query, found_customers, found_products)
+
+
+async def show(found: Lookup, ctx: Context) -> list[Reply]:
+    """Each kind that found something, customers first; or how to search better."""
+    if not found.query:
+        return [Reply(_("Type a customer or product: a name, pinyin, initials or a model."))]
     replies: list[Reply] = []
-    if found_customers and found_customers.results:
-        replies += await _customer_replies(found_customers, query, ctx)
-    if found_products and found_products.results:
-        replies += await _product_replies(found_products, query, ctx)
+    if found.customers and found.customers.results:
+        replies += await _customer_replies(found.customers, found.query, ctx)
+    if found.products and found.products.results:
+        replies += await _product_replies(found.products, found.query, ctx)
     if not replies:
-        return [
-            Reply(
-                _("Nothing found for “{query}”. Try pinyin, initials or part of the name.").format(
-                    query=query
-                )
-            )
-        ]
+        text = _("Nothing found for “{query}”. Try pinyin, initials or part of the name.")
+        return [Reply(text.format(query=found.query))]
     return replies
 
 
-async def search_text(incoming: Incoming, ctx: Context) -> list[Reply]:
-    return await search(incoming.text, ctx)
+async def search(
+    query: str, ctx: Context, *, customers: bool = True, products: bool = True
+) -> list[Reply]:
+    return await show(await lookup(query, ctx, customers=customers, products=products), ctx)
 
 
 async def search_customers(incoming: Incoming, ctx: Context) -> list[Reply]:
