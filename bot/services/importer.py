@@ -6,8 +6,12 @@ search keys they get are the ones the chat will use.
 
 from __future__ import annotations
 
+import asyncio
 import csv
-from collections.abc import Callable, Iterable, Iterator
+import multiprocessing
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import islice
@@ -109,6 +113,31 @@ def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
+PARALLEL_FROM = 5_000
+"""Rows from which worker processes pay for their start-up (about a second) several times."""
+
+
+def customer_keys_of(rows: list[CustomerRow]) -> list[dict[str, Any]]:
+    """Keys for a batch of rows; module-level so a worker process can run it."""
+    return [keys_for_customer(r.legal_name, r.aliases, r.phone, r.region) for r in rows]
+
+
+async def _with_customer_keys(
+    rows: list[CustomerRow],
+) -> AsyncIterator[tuple[list[CustomerRow], list[dict[str, Any]]]]:
+    batches = list(_batches(rows))
+    if len(rows) < PARALLEL_FROM:
+        for batch in batches:
+            yield batch, customer_keys_of(batch)
+        return
+    loop = asyncio.get_running_loop()
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
+        pending = [loop.run_in_executor(pool, customer_keys_of, batch) for batch in batches]
+        for batch, keys in zip(batches, pending, strict=True):
+            yield batch, await keys
+
+
 async def import_customers(
     *,
     session: AsyncSession,
@@ -116,9 +145,13 @@ async def import_customers(
     owner_of: Callable[[int, CustomerRow], int | None] = lambda _i, _row: None,
     source: str = "import",
 ) -> int:
-    """Insert customers (and their first contact) in batches; returns how many."""
+    """Insert customers (and their first contact) in batches; returns how many.
+
+    Search keys are computed per row (the costly part: pinyin and name splitting), in worker
+    processes for a large import while this one writes the batches already done.
+    """
     count = 0
-    for batch in _batches(rows):
+    async for batch, keys in _with_customer_keys(list(rows)):
         values = [
             {
                 "legal_name": row.legal_name,
@@ -130,12 +163,10 @@ async def import_customers(
                 "phone": row.phone,
                 "owner_id": owner_of(count + offset, row),
                 "source": source,
-                "search_keys": keys_for_customer(
-                    row.legal_name, row.aliases, row.phone, row.region
-                ),
+                "search_keys": row_keys,
                 "search_keys_version": CUSTOMER_KEYS_VERSION,
             }
-            for offset, row in enumerate(batch)
+            for offset, (row, row_keys) in enumerate(zip(batch, keys, strict=True))
         ]
         ids = list(
             await session.scalars(
