@@ -665,7 +665,7 @@ class ProductGen:
                 # Only a prefix that names one product line (its certificate variants).
                 base = "-".join(parts[:keep])
                 lines = {re.sub(r"-(CNAS|JJG|BOX)$", "", s) for s in accept}
-                if len(lines) != 1 or base not in lines and len(accept) > 4:
+                if len(lines) != 1 or (base not in lines and len(accept) > 4):
                     return None
                 return q, p.sku, accept, "truncate"
             return q, p.sku, [p.sku], how
@@ -680,7 +680,7 @@ class ProductGen:
             made = self.attribute_query("model_zh")
             if not made:
                 return None
-            q0, target, accept, variant = made
+            q0, target, accept, _variant = made
             q = _S2T[conv].convert(q0)
             return (q, target, accept, f"model_zh:{conv}") if q != q0 else None
         raise ValueError(kind)
@@ -690,7 +690,7 @@ class ProductGen:
         roll = rng.random()
         if kind == "pinyin":
             return self.pinyin_query()
-        if roll < 0.6 or kind == "material" and roll < 0.75:
+        if roll < 0.6 or (kind == "material" and roll < 0.75):
             style = {
                 "model": "plain",
                 "model_zh": "zh",
