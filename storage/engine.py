@@ -29,11 +29,19 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     SQLite's default deferred transactions take the write lock only at the first write, so two
     read-modify-write updates can both read the old value and one write is lost (or fails with
     "database is locked"). Taking the lock at BEGIN serialises writers safely.
+
+    Within one process SQLite transactions also queue for a single pooled connection: writers
+    run one at a time anyway, and a queue in the event loop hands the lock on at once, where
+    connections contending inside SQLite would sleep in its busy handler (up to 100 ms a try).
+    Other processes on the same file still meet the busy timeout.
     """
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
 
+    kwargs.setdefault("pool_size", 1)
+    kwargs.setdefault("max_overflow", 0)
+    kwargs.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
     engine = create_async_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
     )

@@ -155,7 +155,9 @@ class User(Timestamped, Base):
     last_customer_at: Mapped[datetime | None] = mapped_column()
 
     team: Mapped[Team | None] = relationship(lazy="joined")
-    managed_teams: Mapped[list[Team]] = relationship(secondary=manager_teams, lazy="selectin")
+    managed_teams: Mapped[list[Team]] = relationship(secondary=manager_teams, lazy="raise")
+    """Written when a manager is made; read with `storage.queries.users.managed_teams_of`, so
+    the lookup of the user on every update does not load it too."""
 
 
 class ChannelIdentity(Base):
@@ -506,6 +508,11 @@ class ObjectionType(Base):
     """Weighted key phrases `[[phrase, weight], …]` in folded (Simplified, lower-case) form."""
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    """Hash of the seed file's names, cues and examples last written here: seeding refreshes
+    the row only when the file's version of the type changed."""
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Bumped whenever names, cues or examples change, so the matcher's cache key changes."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     scripts: Mapped[list[ObjectionScript]] = relationship(

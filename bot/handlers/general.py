@@ -9,6 +9,7 @@ from bot.context import Context
 from bot.i18n import LANGUAGE_NAMES, _, parse_language, set_language
 from bot.messages import Incoming, Reply, buttons
 from storage.models import Role
+from storage.queries.users import managed_teams_of
 
 
 def role_name(role: str) -> str:
@@ -36,8 +37,9 @@ async def whoami(incoming: Incoming, ctx: Context) -> list[Reply]:
         _("Role: {role}").format(role=role_name(user.role)),
         _("Team: {team}").format(team=user.team.name if user.team else _("none")),
     ]
-    if user.managed_teams:
-        managed = "、".join(team.name for team in user.managed_teams)
+    managed_teams = await managed_teams_of(session=ctx.session, user=user)
+    if managed_teams:
+        managed = "、".join(team.name for team in managed_teams)
         lines.append(_("Manages: {teams}").format(teams=managed))
     lines.append(_("Language: {language}").format(language=LANGUAGE_NAMES[ctx.language]))
     lines.append(_("Time zone: {zone}").format(zone=user.time_zone or ctx.settings.time_zone))

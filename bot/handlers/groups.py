@@ -11,7 +11,7 @@ from bot.i18n import _
 from bot.messages import Incoming, Reply
 from storage.models import Role, Team
 from storage.queries.audit import record_change
-from storage.queries.users import find_team, find_team_chat, link_team_chat
+from storage.queries.users import find_team, find_team_chat, link_team_chat, managed_teams_of
 
 
 async def in_group(incoming: Incoming, ctx: Context) -> list[Reply]:
@@ -49,7 +49,8 @@ async def _team_for(ctx: Context, name: str) -> Team | str:
             return _("Name the team: /link_team TEAM")
         team = await find_team(session=ctx.session, name=name)
         return team or _("There is no team called {team}.").format(team=name)
-    managed = [team for team in user.managed_teams if not name or team.name == name]
+    teams = await managed_teams_of(session=ctx.session, user=user)
+    managed = [team for team in teams if not name or team.name == name]
     if len(managed) == 1:
         return managed[0]
     if managed:

@@ -14,12 +14,15 @@ from bot.handlers.products import product_button, product_card
 from bot.i18n import _
 from bot.messages import Incoming, Reply, buttons
 from bot.services.customers import Visibility
-from bot.services.search.results import CONFIDENT_SCORE
+from bot.services.search.customer_index import PINYIN_SCORE
 from bot.services.search.service import CustomerResult, Found
 from storage.models import Customer
 
 OTHERS_SHOWN = 4
 """Runners-up under a confident card: the pick list's five minus the one opened."""
+ROUTING_SCORE = PINYIN_SCORE
+"""A name typed in full pinyin or better is a lookup, not an objection to score; sound-alike,
+fuzzy and initials matches still let the objection matcher have its say."""
 CERTAIN_PRODUCT_MATCHES = frozenset({"exact", "sku"})
 """A product typed by its full name or SKU is certainly what the rep means."""
 
@@ -82,7 +85,7 @@ class Lookup:
         """A clear answer: a customer named strongly enough to open, or an exact product."""
         customers, products = self.customers, self.products
         if customers and customers.results and not customers.ambiguous:
-            return bool(customers.top.hit.score >= CONFIDENT_SCORE)
+            return bool(customers.top.hit.score >= ROUTING_SCORE)
         return bool(
             products and products.results and products.top.hit.match in CERTAIN_PRODUCT_MATCHES
         )

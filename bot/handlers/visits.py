@@ -46,7 +46,7 @@ from bot.services.visits import add_follow_up as create_follow_up
 from storage.models import Customer, FollowUpStatus, PlannedVisit, VisitPurpose
 from storage.queries.customers import get_customer
 from storage.queries.follow_ups import get_follow_up
-from storage.queries.users import list_users
+from storage.queries.users import list_users, managed_teams_of
 from storage.queries.visits import get_visit, visits_by_reps
 
 RECENT_VISITS = timedelta(days=7)
@@ -173,7 +173,8 @@ def _contacts_reply(customer: Customer) -> Reply:
 async def list_visits(incoming: Incoming, ctx: Context) -> list[Reply]:
     """The last week's visits: a rep's own, with edit and delete; a manager's team, to read."""
     user = ctx.known_user
-    rep_ids = team_rep_ids(user, await list_users(session=ctx.session))
+    managed = await managed_teams_of(session=ctx.session, user=user)
+    rep_ids = team_rep_ids(user, await list_users(session=ctx.session), managed)
     now = ctx.now()
     visits = await visits_by_reps(
         session=ctx.session,

@@ -12,11 +12,13 @@ No chat here: handlers turn these results into replies and buttons.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -26,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 import opencc
 from babel.dates import format_skeleton
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.search.normalize import char_readings, fold, is_hanzi
+from bot.services.search.normalize import char_readings, fold, is_hanzi, segment_pinyin
 from storage.models import (
     ContactLevel,
     Customer,
@@ -51,19 +53,31 @@ LANGUAGES = ("zh_CN", "zh_TW", "en")
 
 CUE_SCALE = 4.0
 """Cue weight at which the cue part reaches 63%: one strong phrase (weight 4) is good evidence."""
-CUE_SHARE = 0.65
-"""Key phrases carry most of the score; example similarity breaks ties and catches paraphrase."""
+CUE_SHARE = 0.6
+"""Key phrases carry most of the score; example similarity catches paraphrase and breaks ties."""
+NEAREST_SHARE = 0.5
+"""Of the similarity part, the share of the nearest example; the rest is the type's centroid,
+which generalises over all its phrasings where a single nearest example overfits."""
 PINYIN_CUE_DISCOUNT = 0.7
 """A cue found only by its sound (预蒜 for 预算) counts less than one spelled right."""
 FUZZY_WORD_RATIO = 80
 """rapidfuzz ratio for an English word to count as a typo of a cue word (pricy ~ pricey)."""
 FUZZY_MIN_LENGTH = 5
 """Shorter English words are too easily one edit from another word to be fuzzed."""
+COMPARISON_WEIGHT = 4.0
+"""Evidence of a comparison construction (比别家贵, cheaper than): competitor or price."""
 
-MIN_SCORE = 0.40
-"""Below this the text is not an objection (a name, a product, a visit note); on the labelled
-set real objections score from about 0.42 and non-objections stay under about 0.41."""
-SURE_SCORE = 0.50
+DISCOUNT_WEIGHT = 3.0
+"""Evidence of price from a discount figure (打七折, 10% off)."""
+
+NOTE_WEIGHT = 2.5
+"""Neutral evidence from each kind of note mark (a date or time; a weight class or quantity)."""
+
+MIN_SCORE = 0.38
+"""Below this the text is not an objection (a name, a product, a visit note): see the bench."""
+NEUTRAL_RATIO = 1.25
+"""Nor is text whose best objection does not beat the neutral class by this factor."""
+SURE_SCORE = 0.52
 """From here the top type is answered directly, when it also leads by `SURE_MARGIN`."""
 SURE_MARGIN = 0.12
 """A closer runner-up means the rep should choose between the likely objections."""
@@ -71,6 +85,8 @@ MAX_CHOICES = 3
 """When unsure, offer this many likely objections: more is a menu, not a guess."""
 CHOICE_RATIO = 0.6
 """A runner-up under this share of the top score is not worth a button."""
+NEUTRAL_CODE = ""
+"""The background class of messages that are not objections (visit notes, orders, greetings)."""
 
 WILSON_Z = 1.96
 """95% confidence: a script must prove itself over a few dozen uses before it leads."""
@@ -95,6 +111,59 @@ _REPORTED = re.compile(
     re.I | re.S,
 )
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
+_APOSTROPHE = re.compile(r"['’‘`]")
+_SUFFIXES = (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
+_MIN_STEM = 3
+_ZH_NEGATORS = ("不", "不太", "不算", "不是很", "不是太", "不怎么", "没那么", "没有那么", "并没")
+"""Right before a phrase these flip it (不贵, 不太忙); 没/没有 name an absence instead."""
+_ZH_CUE_NEGATIONS = frozenset("不没别无未")
+_EN_NEGATORS = frozenset({"not", "isnt", "arent", "wasnt", "werent", "never", "hardly"})
+_EN_CUE_NEGATIONS = frozenset({"not", "no", "never", "dont", "doesnt", "wont", "cant", "nah"})
+_INTENSIFIERS = frozenset({"too", "that", "so", "very", "really", "all", "overly", "a"})
+_COMPARISONS = (
+    (
+        re.compile(
+            r"比(?!较|如|方|例|赛)(?P<other>[^,，。.!！?？;；\s]{1,8}?)"
+            r"(?:的)?(?:价格|价钱|报价|东西|质量|服务)?(?:还|更|要|都)?"
+            r"(?:贵|高|低|便宜|好|强|实惠|划算|优惠|少|省)"
+        ),
+        False,
+    ),
+    (
+        re.compile(
+            r"(?:cheap|low|bett|less|more|pric|dear|high)(?:i?er)? than (?P<other>[a-z ]{1,30})"
+        ),
+        False,
+    ),
+    (re.compile(r"\b(?:undercut|underbid)\b(?P<other>)"), False),
+)
+_HONORIFIC = re.compile(r"贵(?=司|公司|厂|方|单位|姓|处|部门|行|校|院)")
+"""贵 in 贵司 (your company) is politeness, not a price complaint."""
+_DISCOUNT = re.compile(r"(?:[一二三四五六七八九]|\d{1,2})(?:五)?折|\d+ ?%(?: ?off)?|percent off")
+"""打七折, 九五折, 10% off: a discount, the language of price."""
+_THIRD_PARTY = re.compile(
+    r"别家|别的|其他|其它|人家|另一家|另外一家|另外的|隔壁|同行|友商|竞争|对手|网上|淘宝|京东|"
+    r"外面|别人|别间|"
+    r"(?<![a-z])(?:another|other|others|competitor|competition|elsewhere|online|rival)(?![a-z])"
+)
+"""Someone else who sells: with price words it makes a competitor objection."""
+_NOTE_MARKS = (
+    re.compile(
+        r"周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|明天|后天|今天|昨天|"
+        r"[上下]午|\d{1,2} ?[点:：]|\d{1,2}月\d{1,2}[日号]|"
+        r"(?<![a-z])(?:today|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|"
+        r"saturday|sunday|\d{1,2} ?(?:am|pm))(?![a-z])"
+    ),
+    re.compile(
+        r"(?<![a-z0-9])(?:[efm][12]|m3)(?![a-z0-9])|\d+(?:\.\d+)? ?(?:kg|mg|g|t|吨|公斤|克|毫克)"
+        r"(?![a-z])|\d+ ?(?:套|个|台|组|只|件|pcs|sets?|x)(?![a-z])|(?<![a-z])\d+x(?![a-z])"
+    ),
+)
+"""A date or time, a weight class or a quantity: the marks of a visit note or an order line."""
+_EXPECTATION = re.compile(
+    r"想|预期|预计|预算|以为|以前|之前|去年|上次|原来|原先|市场|expect|thought|wanted|planned|"
+    r"budget|last|before|used to|hop"
+)
 _HANZI_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -157,111 +226,326 @@ def _pinyin(text: str) -> tuple[str, ...]:
     return tuple(char_readings(ch)[0] if char_readings(ch) else ch for ch in text)
 
 
-def _contains_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+def _runs(haystack: tuple[str, ...], needle: tuple[str, ...]) -> Iterator[int]:
     size = len(needle)
-    return any(haystack[i : i + size] == needle for i in range(len(haystack) - size + 1))
+    return (i for i in range(len(haystack) - size + 1) if haystack[i : i + size] == needle)
+
+
+def stem(word: str) -> str:
+    """A light English stem: plural, -ing, -ed and a final e go (decides, decided → decid).
+
+    Enough for cue phrases and examples to meet inflected words; not a linguist's stemmer.
+    """
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                break
+            word = word[: -len(suffix)] + replacement
+            break
+    if word.endswith("e") and len(word) > _MIN_STEM + 1:
+        word = word[:-1]
+    return word
+
+
+def prepare(text: str) -> str:
+    """`fold` for matching: 贵司 (your company) loses the 贵 that would read as "expensive"."""
+    return _HONORIFIC.sub("你", fold(text))
+
+
+def latin_form(folded: str) -> str:
+    """Folded text with apostrophes dropped (don't = dont) and English words stemmed."""
+    text = _APOSTROPHE.sub("", folded)
+    return _LATIN_WORD.sub(lambda match: stem(match[0]), text)
 
 
 def _grams(text: str) -> Counter[str]:
-    """Character unigrams and bigrams of hanzi runs, padded trigrams of English words."""
+    """Hanzi unigrams and bigrams; English stems, stem bigrams and padded trigrams of words."""
     grams: Counter[str] = Counter()
     for run in _HANZI_RUN.findall(text):
         grams.update(run)
         grams.update(run[i : i + 2] for i in range(len(run) - 1))
-    for word in _LATIN_WORD.findall(text):
+    words = _LATIN_WORD.findall(_APOSTROPHE.sub("", text))
+    stems = [stem(word) for word in words]
+    grams.update(f"w:{word}" for word in stems)
+    grams.update(f"b:{a} {b}" for a, b in itertools.pairwise(stems))
+    for word in words:
         padded = f" {word} "
-        grams[word] += 1
         grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
+
+
+def negated(text: str, start: int) -> bool:
+    """True when the phrase at `start` is negated right before it (不贵, not too expensive).
+
+    Negation that names an absence (没有预算, no budget) is the objection itself, so 没/no
+    alone do not count; phrases that begin with a negation are never negated again.
+    """
+    before = text[max(0, start - 4) : start]
+    if before.endswith(_ZH_NEGATORS):
+        return True
+    words = _LATIN_WORD.findall(text[max(0, start - 30) : start])
+    if words and words[-1] in _INTENSIFIERS:
+        words = words[:-1]
+    return bool(words) and words[-1] in _EN_NEGATORS
+
+
+def third_party(folded: str) -> bool:
+    """True when the text names another seller: a rival's name, 别家, another vendor…"""
+    return bool(_THIRD_PARTY.search(folded)) or _rival_named(folded)
+
+
+def _rival_named(folded: str) -> bool:
+    return any(pattern.search(folded) for pattern in _rival_patterns())
+
+
+@cache
+def _rival_patterns() -> tuple[re.Pattern[str], ...]:
+    aliases = {
+        fold(alias) for rival in seed_library()["competitors"] for alias in rival["aliases"]
+    }
+    return tuple(
+        re.compile(rf"(?<![a-z]){re.escape(alias)}(?![a-z])") for alias in sorted(aliases) if alias
+    )
+
+
+def comparison(folded: str) -> tuple[str, float] | None:
+    """A comparison construction and the type it points at: against another seller it is
+    `competitor_cheaper` (比别家贵, 报价比XX高, cheaper than…); against what the buyer
+    expected, paid before or budgeted it is `price` (比预期高, more than we wanted)."""
+    for pattern, against_expectation in _COMPARISONS:
+        match = pattern.search(folded)
+        if match is None:
+            continue
+        if against_expectation or _EXPECTATION.search(match["other"] or ""):
+            return "price", COMPARISON_WEIGHT
+        return "competitor_cheaper", COMPARISON_WEIGHT
+    return None
 
 
 @dataclass(slots=True)
 class _Cue:
     text: str
     weight: float
+    type_index: int
     latin: bool
     sound: tuple[str, ...] = ()
-    words: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+    opens_negated: bool = False
 
 
 @dataclass(slots=True)
 class _TypeModel:
     code: str
-    cues: list[_Cue]
-    vectors: list[dict[str, float]] = field(default_factory=list)
+    cues: list[_Cue] = field(default_factory=list)
 
 
 class ObjectionMatcher:
-    """Scores free text against every objection type; built once per library version."""
+    """Scores free text against every objection type; built once per library version.
 
-    def __init__(self, types: Iterable[TypeSpec]) -> None:
-        self._types: list[_TypeModel] = []
-        documents: list[tuple[int, Counter[str]]] = []
-        for index, spec in enumerate(types):
-            cues = [self._cue(phrase, weight) for phrase, weight in spec.cues]
-            self._types.append(_TypeModel(spec.code, cues))
-            documents += [(index, _grams(fold(example))) for example in spec.examples]
+    `neutral` is the background class (visit notes, orders, greetings, from the seed file's
+    `not_objections`): text closer to it than to any objection is not an objection.
+    """
+
+    def __init__(self, types: Iterable[TypeSpec], neutral: TypeSpec | None = None) -> None:
+        specs = list(types)
+        if neutral is None:
+            neutral = seed_neutral()
+        specs.append(TypeSpec(NEUTRAL_CODE, neutral.cues, neutral.examples))
+        self._types = [_TypeModel(spec.code) for spec in specs]
+        self._index = {spec.code: index for index, spec in enumerate(specs)}
+        self._zh_cues: list[_Cue] = []
+        self._latin_cues: list[_Cue] = []
+        self._fuzzy: dict[str, list[_Cue]] = {}
+        for index, spec in enumerate(specs):
+            for phrase, weight in spec.cues:
+                cue = self._cue(phrase, weight, index)
+                if cue is None:
+                    continue
+                self._types[index].cues.append(cue)
+                (self._latin_cues if cue.latin else self._zh_cues).append(cue)
+                if cue.latin and " " not in cue.text and len(cue.text) >= FUZZY_MIN_LENGTH:
+                    self._fuzzy.setdefault(cue.text, []).append(cue)
+        self._fuzzy_words = list(self._fuzzy)
+        folded_examples = [
+            (index, prepare(example))
+            for index, spec in enumerate(specs)
+            for example in spec.examples
+        ]
+        known = [text for _index, text in folded_examples] + [
+            cue.text for model in self._types for cue in model.cues
+        ]
+        self._known_text = "\n".join(known)
+        """Every phrase the library spells out: a word found in it is no typo of another."""
+        self._known_words = {word for text in known for word in _LATIN_WORD.findall(text)}
+        documents = [(index, _grams(text)) for index, text in folded_examples]
         frequency: Counter[str] = Counter()
         for _index, grams in documents:
             frequency.update(grams.keys())
         total = max(len(documents), 1)
         self._idf = {gram: math.log((1 + total) / (1 + n)) + 1 for gram, n in frequency.items()}
+        self._doc_type: list[int] = []
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        centroids: list[Counter[str]] = [Counter() for _ in specs]
         for index, grams in documents:
-            self._types[index].vectors.append(self._vector(grams))
+            vector = self._vector(grams)
+            doc = len(self._doc_type)
+            self._doc_type.append(index)
+            for gram, value in vector.items():
+                self._postings.setdefault(gram, []).append((doc, value))
+                centroids[index][gram] += value
+        self._centroid_postings: dict[str, list[tuple[int, float]]] = {}
+        for index, centroid in enumerate(centroids):
+            norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+            for gram, value in centroid.items():
+                self._centroid_postings.setdefault(gram, []).append((index, value / norm))
+
+    @property
+    def codes(self) -> list[str]:
+        return [model.code for model in self._types if model.code != NEUTRAL_CODE]
 
     @staticmethod
-    def _cue(phrase: str, weight: float) -> _Cue:
+    def _cue(phrase: str, weight: float, index: int) -> _Cue | None:
         folded = fold(phrase)
+        if not folded:
+            return None
         latin = not any(is_hanzi(ch) for ch in folded)
         if latin:
-            return _Cue(folded, weight, True, words=tuple(folded.split()))
-        sound = _pinyin(folded) if len(folded) >= 2 else ()
-        return _Cue(folded, weight, False, sound=sound)
+            text = latin_form(folded)
+            words = _LATIN_WORD.findall(text)
+            pattern = re.compile(rf"(?<![a-z0-9]){re.escape(text)}(?![a-z0-9])")
+            opens = bool(words) and words[0] in _EN_CUE_NEGATIONS
+            return _Cue(text, weight, index, True, pattern=pattern, opens_negated=opens)
+        sound = _pinyin(folded) if len(folded) >= 2 and all(map(is_hanzi, folded)) else ()
+        opens = folded[0] in _ZH_CUE_NEGATIONS
+        return _Cue(folded, weight, index, False, sound=sound, opens_negated=opens)
 
     def _vector(self, grams: Counter[str]) -> dict[str, float]:
-        vector = {gram: count * self._idf.get(gram, 0.0) for gram, count in grams.items()}
+        vector = {
+            gram: (1 + math.log(count)) * self._idf.get(gram, 0.0) for gram, count in grams.items()
+        }
         norm = math.sqrt(sum(value * value for value in vector.values())) or 1.0
         return {gram: value / norm for gram, value in vector.items() if value}
 
-    def match(self, text: str) -> MatchResult:
-        """Score `text` (any language, colloquial, typos allowed) against every type."""
-        folded = fold(is_objection_request(text) or text)
-        words = _LATIN_WORD.findall(folded)
-        sound = _pinyin("".join(_HANZI_RUN.findall(folded)))
+    def evidence(self, text: str) -> list[float]:
+        """Summed weight of the cue phrases found in `text`, per type (the last is neutral)."""
+        folded = prepare(text)
+        return self._evidence(folded, latin_form(folded))
+
+    def _evidence(self, folded: str, latin: str) -> list[float]:
+        evidence = [0.0] * len(self._types)
+        hanzi = "".join(_HANZI_RUN.findall(folded))
+        sound = _pinyin(hanzi) if hanzi else ()
+        syllables = set(sound)
+        for cue in self._zh_cues:
+            hit = self._zh_hit(cue, folded, hanzi, sound, syllables)
+            if hit:
+                evidence[cue.type_index] += hit
+        found: set[str] = set()
+        if _LATIN_WORD.search(latin):
+            for cue in self._latin_cues:
+                if self._latin_hit(cue, latin):
+                    evidence[cue.type_index] += cue.weight
+                    found.add(cue.text)
+            for word in set(_LATIN_WORD.findall(latin)):
+                if (
+                    len(word) < FUZZY_MIN_LENGTH
+                    or word in self._known_words
+                    or segment_pinyin(word)  # hangzhou, ningbo: a romanised name, no typo
+                ):
+                    continue
+                for text, _score, _i in process.extract(
+                    word,
+                    self._fuzzy_words,
+                    scorer=fuzz.ratio,
+                    score_cutoff=FUZZY_WORD_RATIO,
+                    limit=None,
+                ):
+                    if text in found:
+                        continue
+                    found.add(text)
+                    for cue in self._fuzzy[text]:
+                        evidence[cue.type_index] += cue.weight * PINYIN_CUE_DISCOUNT
+        self._rules(folded, evidence)
+        return evidence
+
+    def _rules(self, folded: str, evidence: list[float]) -> None:
+        """Constructions no single phrase captures: comparisons, discounts, a rival's price."""
+        price = self._index.get("price")
+        rival = self._index.get("competitor_cheaper")
+        compared = comparison(folded)
+        if compared is not None and compared[0] in self._index:
+            evidence[self._index[compared[0]]] += compared[1]
+        if price is not None and _DISCOUNT.search(folded):
+            evidence[price] += DISCOUNT_WEIGHT
+        if price is not None and rival is not None and evidence[price] and third_party(folded):
+            evidence[rival] += COMPARISON_WEIGHT
+        neutral = self._index[NEUTRAL_CODE]
+        evidence[neutral] += NOTE_WEIGHT * sum(bool(mark.search(folded)) for mark in _NOTE_MARKS)
+
+    def _zh_hit(
+        self, cue: _Cue, folded: str, hanzi: str, sound: tuple[str, ...], syllables: set[str]
+    ) -> float:
+        start = folded.find(cue.text)
+        while start >= 0:
+            if cue.opens_negated or not negated(folded, start):
+                return cue.weight
+            start = folded.find(cue.text, start + 1)
+        if cue.sound and cue.sound[0] in syllables:
+            size = len(cue.sound)
+            for i in _runs(sound, cue.sound):
+                if hanzi[i : i + size] not in self._known_text:
+                    return cue.weight * PINYIN_CUE_DISCOUNT
+        return 0.0
+
+    @staticmethod
+    def _latin_hit(cue: _Cue, latin: str) -> bool:
+        assert cue.pattern is not None
+        return any(
+            cue.opens_negated or not negated(latin, match.start())
+            for match in cue.pattern.finditer(latin)
+        )
+
+    def _similarity(self, folded: str) -> tuple[list[float], list[float]]:
         query = self._vector(_grams(folded))
+        dots: dict[int, float] = {}
+        centroid = [0.0] * len(self._types)
+        for gram, weight in query.items():
+            for doc, value in self._postings.get(gram, ()):
+                dots[doc] = dots.get(doc, 0.0) + weight * value
+            for index, value in self._centroid_postings.get(gram, ()):
+                centroid[index] += weight * value
+        nearest = [0.0] * len(self._types)
+        for doc, dot in dots.items():
+            index = self._doc_type[doc]
+            nearest[index] = max(nearest[index], dot)
+        return nearest, centroid
+
+    def scores(self, text: str) -> list[Candidate]:
+        """Every type's score for `text`, best first, the neutral class included."""
+        folded = prepare(is_objection_request(text) or text)
+        evidence = self._evidence(folded, latin_form(folded))
+        nearest, centroid = self._similarity(folded)
         scored = []
-        for model in self._types:
-            evidence = sum(self._cue_hit(cue, folded, words, sound) for cue in model.cues)
-            similarity = max(
-                (sum(w * vec.get(g, 0.0) for g, w in query.items()) for vec in model.vectors),
-                default=0.0,
-            )
-            cue_part = 1 - math.exp(-evidence / CUE_SCALE)
+        for index, model in enumerate(self._types):
+            cue_part = 1 - math.exp(-evidence[index] / CUE_SCALE)
+            similarity = NEAREST_SHARE * nearest[index] + (1 - NEAREST_SHARE) * centroid[index]
             score = CUE_SHARE * cue_part + (1 - CUE_SHARE) * similarity
             scored.append(Candidate(model.code, score))
         scored.sort(key=lambda candidate: candidate.score, reverse=True)
-        if not scored or scored[0].score < MIN_SCORE:
+        return scored
+
+    def match(self, text: str) -> MatchResult:
+        """Score `text` (any language, colloquial, typos allowed) against every type."""
+        scored = self.scores(text)
+        neutral = next((c.score for c in scored if c.code == NEUTRAL_CODE), 0.0)
+        scored = [candidate for candidate in scored if candidate.code != NEUTRAL_CODE]
+        if not scored or scored[0].score < max(MIN_SCORE, neutral * NEUTRAL_RATIO):
             return MatchResult((), sure=False)
         top = scored[0].score
         likely = tuple(c for c in scored[:MAX_CHOICES] if c.score >= top * CHOICE_RATIO)
         runner_up = scored[1].score if len(scored) > 1 else 0.0
         sure = top >= SURE_SCORE and top - runner_up >= SURE_MARGIN
         return MatchResult(likely[:1] if sure else likely, sure=sure)
-
-    @staticmethod
-    def _cue_hit(cue: _Cue, folded: str, words: list[str], sound: tuple[str, ...]) -> float:
-        if cue.latin:
-            if re.search(rf"(?<![a-z]){re.escape(cue.text)}(?![a-z])", folded):
-                return cue.weight
-            if len(cue.words) == 1 and len(cue.text) >= FUZZY_MIN_LENGTH:
-                best = max((fuzz.ratio(cue.text, word) for word in words), default=0.0)
-                return cue.weight * PINYIN_CUE_DISCOUNT if best >= FUZZY_WORD_RATIO else 0.0
-            return 0.0
-        if cue.text in folded:
-            return cue.weight
-        if cue.sound and _contains_run(sound, cue.sound):
-            return cue.weight * PINYIN_CUE_DISCOUNT
-        return 0.0
 
 
 def specs_of(types: Iterable[ObjectionType]) -> list[TypeSpec]:
@@ -293,14 +577,14 @@ def matcher_of(specs: Sequence[TypeSpec]) -> ObjectionMatcher:
     return _matcher_for(fingerprint)
 
 
-_current: dict[tuple[int, int], ObjectionMatcher] = {}
+_current: dict[tuple[int, ...], ObjectionMatcher] = {}
 
 
 async def match_objection(*, session: AsyncSession, text: str) -> MatchResult:
-    """Match with the library's matcher, rebuilt only when the set of active types changed.
+    """Match with the library's matcher, rebuilt only when the library's version changed.
 
-    Plain text is checked for an objection before it is searched, so this runs on most
-    messages: one small aggregate query, not the whole library, while nothing changed.
+    Plain text that is no clear lookup is checked here, so this runs on many messages: one
+    small aggregate query, not the whole library, while nothing changed.
     """
     version = await queries.library_version(session=session)
     matcher = _current.get(version)
@@ -325,6 +609,16 @@ def seed_library() -> dict[str, Any]:
         return json.load(handle)  # type: ignore[no-any-return]
 
 
+def seed_neutral() -> TypeSpec:
+    """The seed file's background class: messages that look like notes, not objections."""
+    entry = seed_library().get("not_objections") or {}
+    return TypeSpec(
+        code=NEUTRAL_CODE,
+        cues=[(phrase, float(weight)) for phrase, weight in entry.get("cues", [])],
+        examples=[text for texts in entry.get("examples", {}).values() for text in texts],
+    )
+
+
 def seed_specs() -> list[TypeSpec]:
     """The seed file's types as matcher specs, for the bench without a database."""
     return [
@@ -337,23 +631,37 @@ def seed_specs() -> list[TypeSpec]:
     ]
 
 
+def content_hash(entry: Mapping[str, Any]) -> str:
+    """A stable hash of a seed type's matching content: names, cues and examples."""
+    content = {key: entry.get(key) for key in ("names", "cues", "examples")}
+    encoded = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
 async def seed_objection_library(*, session: AsyncSession) -> int:
     """Add the seed library's missing types and scripts; returns the scripts added.
 
     Idempotent and run at every start, rather than as a data migration: migrations may not
     import `bot` (where the content lives), and new seed scripts then reach old databases too.
-    Types' names, cues and examples follow the file (they are matching data); scripts already
-    present are never touched, since managers may have improved them.
+    A type's names, cues and examples (matching data) are rewritten from the file when the
+    file's version of them changed since they were last written, and the type's revision is
+    bumped so running matchers rebuild; scripts already present are never touched, since
+    managers may have improved them.
     """
     existing = {row.code: row for row in await queries.objection_types(session=session)}
     known_scripts = await queries.script_codes(session=session)
     added = 0
     for position, entry in enumerate(seed_library()["types"]):
         row = existing.get(entry["code"])
+        digest = content_hash(entry)
         if row is None:
-            row = ObjectionType(code=entry["code"], active=True)
+            row = ObjectionType(code=entry["code"], active=True, revision=1)
             session.add(row)
-        row.names, row.cues, row.examples = entry["names"], entry["cues"], entry["examples"]
+        elif row.content_hash != digest:
+            row.revision = (row.revision or 1) + 1
+        if row.content_hash != digest:
+            row.names, row.cues, row.examples = entry["names"], entry["cues"], entry["examples"]
+            row.content_hash = digest
         row.position = position
         await session.flush()
         for script in entry["scripts"]:

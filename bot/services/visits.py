@@ -23,6 +23,7 @@ from storage.models import (
     Grade,
     PlannedVisit,
     Role,
+    Team,
     User,
     Visit,
     VisitOrder,
@@ -351,14 +352,12 @@ async def customer_history(
             session=session, customer_id=customer.id, limit=1
         )
     )
-    ordered, collected = await visit_queries.customer_totals(
+    total_visits, ordered, collected = await visit_queries.customer_summary(
         session=session, customer_id=customer.id
     )
     return CustomerHistory(
         visits=visits,
-        total_visits=await visit_queries.count_visits_of_customer(
-            session=session, customer_id=customer.id
-        ),
+        total_visits=total_visits,
         page=page,
         follow_ups=await follow_up_queries.open_follow_ups_of_customer(
             session=session, customer_id=customer.id
@@ -508,11 +507,11 @@ async def compare_plan(
     )
 
 
-def team_rep_ids(user: User, members: list[User]) -> list[int]:
+def team_rep_ids(user: User, members: list[User], managed: list[Team]) -> list[int]:
     """Whose visits a user may read: a manager their teams', an admin everyone's, a rep own."""
     if user.role == Role.ADMIN:
         return [member.id for member in members]
     if user.role == Role.MANAGER:
-        teams = {team.id for team in user.managed_teams} | {user.team_id}
+        teams = {team.id for team in managed} | {user.team_id}
         return [member.id for member in members if member.team_id in teams]
     return [user.id]

@@ -28,16 +28,21 @@ async def objection_types(*, session: AsyncSession) -> list[ObjectionType]:
     )
 
 
-async def library_version(*, session: AsyncSession) -> tuple[int, int]:
-    """Changes whenever a type is added or (de)activated; types are never edited in place."""
-    count, ids = (
+async def library_version(*, session: AsyncSession) -> tuple[int, int, int]:
+    """Changes whenever a type is added, (de)activated or its names, cues or examples change.
+
+    Count and id sum of the active types, and the sum of their revisions (each only grows).
+    """
+    count, ids, revisions = (
         await session.execute(
-            select(func.count(), func.coalesce(func.sum(ObjectionType.id), 0)).where(
-                ObjectionType.active.is_(True)
-            )
+            select(
+                func.count(),
+                func.coalesce(func.sum(ObjectionType.id), 0),
+                func.coalesce(func.sum(ObjectionType.revision), 0),
+            ).where(ObjectionType.active.is_(True))
         )
     ).one()
-    return int(count), int(ids)
+    return int(count), int(ids), int(revisions)
 
 
 async def objection_type_by_code(*, session: AsyncSession, code: str) -> ObjectionType | None:

@@ -9,7 +9,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Invite, Role, Team, TeamChat, User, utcnow
+from storage.models import (
+    ChannelIdentity,
+    Invite,
+    Role,
+    Team,
+    TeamChat,
+    User,
+    manager_teams,
+    utcnow,
+)
 
 
 async def find_identity(
@@ -183,3 +192,15 @@ async def find_team_chat(*, session: AsyncSession, platform: str, chat_id: str) 
 async def team_chats_of(*, session: AsyncSession, team_id: int) -> list[TeamChat]:
     """Where a team's digests go."""
     return list(await session.scalars(select(TeamChat).where(TeamChat.team_id == team_id)))
+
+
+async def managed_teams_of(*, session: AsyncSession, user: User) -> list[Team]:
+    """The teams a manager manages (empty for everyone else)."""
+    return list(
+        await session.scalars(
+            select(Team)
+            .join(manager_teams, manager_teams.c.team_id == Team.id)
+            .where(manager_teams.c.user_id == user.id)
+            .order_by(Team.name)
+        )
+    )

@@ -41,15 +41,6 @@ async def visits_of_customer(
     )
 
 
-async def count_visits_of_customer(*, session: AsyncSession, customer_id: int) -> int:
-    return (
-        await session.scalar(
-            select(func.count()).select_from(Visit).where(Visit.customer_id == customer_id)
-        )
-        or 0
-    )
-
-
 async def visits_by_reps(
     *, session: AsyncSession, rep_ids: list[int], start: datetime, end: datetime
 ) -> list[Visit]:
@@ -63,19 +54,24 @@ async def visits_by_reps(
     )
 
 
-async def customer_totals(*, session: AsyncSession, customer_id: int) -> tuple[Decimal, Decimal]:
-    """Order amounts and money collected over all the customer's visits."""
-    ordered = await session.scalar(
+async def customer_summary(
+    *, session: AsyncSession, customer_id: int
+) -> tuple[int, Decimal, Decimal]:
+    """Visits logged, order amounts and money collected to date, in one round trip."""
+    ordered = (
         select(func.coalesce(func.sum(VisitOrder.amount), 0))
         .join(Visit, Visit.id == VisitOrder.visit_id)
         .where(Visit.customer_id == customer_id)
+        .scalar_subquery()
     )
-    collected = await session.scalar(
-        select(func.coalesce(func.sum(Visit.collected_amount), 0)).where(
-            Visit.customer_id == customer_id
+    visits, collected, ordered_total = (
+        await session.execute(
+            select(
+                func.count(Visit.id), func.coalesce(func.sum(Visit.collected_amount), 0), ordered
+            ).where(Visit.customer_id == customer_id)
         )
-    )
-    return Decimal(ordered or 0), Decimal(collected or 0)
+    ).one()
+    return int(visits), Decimal(ordered_total or 0), Decimal(collected or 0)
 
 
 async def last_order(*, session: AsyncSession, customer_id: int) -> Visit | None:

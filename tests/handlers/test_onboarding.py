@@ -12,6 +12,7 @@ from bot.router import Router
 from bot.services.onboarding import create_invite
 from storage.engine import unit_of_work
 from storage.models import ChannelIdentity, Invite, Push, Role, User
+from storage.queries.users import managed_teams_of
 from tests.support import (
     ADMIN,
     TEAM,
@@ -140,7 +141,9 @@ async def test_onboarding_chat_invite_tells_only_the_inviter(
     await _newcomer(router).say(f"/start {code}", display_name="周敏")
 
     manager = await fetch_one(sessions, User, User.name == "周敏")
-    assert [team.name for team in manager.managed_teams] == ["华南组"]
+    async with sessions() as session:
+        managed = await managed_teams_of(session=session, user=manager)
+    assert [team.name for team in managed] == ["华南组"]
     pushes = await fetch_all(sessions, Push)
     admin = await fetch_one(sessions, User, User.name == ADMIN)
     assert [push.user_id for push in pushes] == [admin.id]

@@ -7,22 +7,45 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.objection_eval import DEFAULT_SET, evaluate
+from bench.objection_eval import DEFAULT_SET, evaluate, latency_ms
+from bot.services import objections
 from bot.services.objections import (
     AnswerContext,
     ObjectionMatcher,
+    comparison,
     fill,
     fill_answer,
     is_objection_request,
+    latin_form,
+    match_objection,
+    negated,
+    prepare,
     rank_scripts,
+    seed_library,
     seed_objection_library,
     seed_specs,
+    stem,
     wilson_lower_bound,
 )
 from storage.engine import create_engine, create_session_factory
 from storage.models import Customer, ObjectionScript, ObjectionType, ScriptVersion
+from storage.queries.objections import library_version
 
 EVAL_SET = Path(DEFAULT_SET)
+HOLDOUT_SET = EVAL_SET.with_name("objections_holdout.jsonl")
+
+
+def _lines(path: Path) -> list[dict[str, str | None]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _matcher() -> ObjectionMatcher:
+    return ObjectionMatcher(seed_specs())
+
+
+def _best(text: str) -> str | None:
+    best = _matcher().match(text).best
+    return best.code if best else None
 
 
 def script(script_id: int, worked: int, failed: int, **fields: object) -> ObjectionScript:
@@ -55,6 +78,101 @@ def test_matcher_labelled_set_covers_every_type_and_language() -> None:
     assert {line["label"] for line in lines} - {None} == {spec.code for spec in seed_specs()}
     assert {line["lang"] for line in lines} == {"zh_CN", "zh_TW", "en"}
     assert any(line["label"] is None for line in lines)
+
+
+def test_matcher_labelled_set_keeps_top1_at_97() -> None:
+    overall = evaluate(_lines(EVAL_SET), _matcher())["overall"]["all"]
+
+    assert overall.top1 / overall.n >= 0.97
+
+
+def test_matcher_holdout_set_meets_generalisation_bar() -> None:
+    lines = _lines(HOLDOUT_SET)
+    tallies = evaluate(lines, _matcher())
+    overall, rejected = tallies["overall"]["all"], tallies["type"]["(none)"]
+
+    assert overall.n >= 240 and rejected.n >= 40
+    assert {line["label"] for line in lines} - {None} == {spec.code for spec in seed_specs()}
+    assert overall.top1 / overall.n >= 0.92
+    assert overall.top3 / overall.n >= 0.98
+    assert rejected.top3 / rejected.n >= 0.95
+
+
+def test_matcher_latency_p95_under_5_ms() -> None:
+    _p50, p95 = latency_ms(_lines(HOLDOUT_SET), _matcher())
+
+    assert p95 <= 5.0
+
+
+def test_stem_inflected_forms_share_a_stem() -> None:
+    assert stem("decides") == stem("decided") == stem("decide")
+    assert stem("quotes") == stem("quoted") == stem("quote")
+    assert stem("this") == "this" and stem("less") == "less"
+
+
+def test_latin_form_apostrophes_dropped_and_words_stemmed() -> None:
+    assert latin_form("we don't need weights") == latin_form("we dont need weight")
+
+
+def test_negated_zh_negator_before_phrase_is_negated() -> None:
+    assert negated("一点不贵", 3)
+    assert negated("价格不算太高", 4)
+    assert not negated("没有预算", 2)  # an absence is the objection itself
+
+
+def test_negated_en_not_with_intensifier_is_negated() -> None:
+    assert negated("not too expensive", len("not too "))
+    assert not negated("dont have the budget", len("dont have the "))
+
+
+def test_matcher_negated_price_word_not_matched() -> None:
+    assert _best("不贵啊 挺好的") is None
+    assert _best("it's not too expensive") is None
+    assert _best("没有预算") == "no_budget"
+
+
+def test_comparison_against_rival_returns_competitor() -> None:
+    assert comparison("报价比xx高了两成") == ("competitor_cheaper", 4.0)
+    assert comparison("cheaper than yours") == ("competitor_cheaper", 4.0)
+
+
+def test_comparison_against_expectation_returns_price() -> None:
+    assert comparison("报价比预期高") == ("price", 4.0)
+    assert comparison("cheaper than we expected") == ("price", 4.0)
+    assert comparison("比较贵") is None
+
+
+def test_prepare_honorific_guisi_drops_price_reading() -> None:
+    assert "贵" not in prepare("贵司的资料收到了")
+    assert _best("贵司的资料收到了") is None
+
+
+def test_matcher_discount_figure_matches_price() -> None:
+    assert _best("打个九五折吧") == "price"
+
+
+def test_matcher_rival_with_price_words_offers_competitor() -> None:
+    assert _best("mettler gave us a better price") == "competitor_cheaper"
+    assert "competitor_cheaper" in {c.code for c in _matcher().match("别家打了八折").candidates}
+
+
+def test_matcher_homophone_of_known_word_not_matched_by_sound() -> None:
+    matcher = _matcher()
+
+    assert matcher.match("客户发火了").best.code == "angry_customer"
+    assert matcher.match("给华润发货了").best is None  # 发货 sounds like 发火
+
+
+def test_matcher_known_word_not_fuzzed_into_cue() -> None:
+    index = [spec.code for spec in seed_specs()].index("think_it_over")
+
+    assert _matcher().evidence("ship 5 weights to ningbo")[index] == 0.0  # weights ≠ weigh
+
+
+def test_matcher_note_marks_reject_visit_notes_and_order_lines() -> None:
+    assert _best("明天下午3点拜访华康") is None
+    assert _best("F2 铸铁 20kg 5个") is None
+    assert _best("hello") is None
 
 
 def test_matcher_traditional_and_homophone_typo_match_price() -> None:
@@ -153,3 +271,45 @@ async def test_seed_objection_library_twice_adds_scripts_once(sqlite_url: str) -
     assert first == len(_seed_answers()) and second == 0
     assert types == 14
     assert versions == first
+
+
+async def test_seed_objection_library_changed_file_refreshes_types_not_scripts(
+    sqlite_url: str, monkeypatch
+) -> None:
+    engine = create_engine(sqlite_url)
+    sessions = create_session_factory(engine)
+    changed = json.loads(json.dumps(seed_library()))
+    price = next(entry for entry in changed["types"] if entry["code"] == "price")
+    price["examples"]["en"].append("brand new phrasing of a price complaint")
+    price["scripts"][0]["answers"]["en"] = "a new seed answer that must not overwrite"
+    try:
+        async with sessions() as session, session.begin():
+            await seed_objection_library(session=session)
+            before = await library_version(session=session)
+            row = await session.scalar(select(ObjectionType).where(ObjectionType.code == "price"))
+            script = await session.scalar(
+                select(ObjectionScript).where(ObjectionScript.code == price["scripts"][0]["code"])
+            )
+            script.answers = {"en": "a manager's improved answer"}
+        async with sessions() as session, session.begin():
+            await seed_objection_library(session=session)
+            unchanged = await library_version(session=session)
+        monkeypatch.setattr(objections, "seed_library", lambda: changed)
+        async with sessions() as session, session.begin():
+            added = await seed_objection_library(session=session)
+            after = await library_version(session=session)
+            row = await session.scalar(select(ObjectionType).where(ObjectionType.code == "price"))
+            script = await session.scalar(
+                select(ObjectionScript).where(ObjectionScript.code == price["scripts"][0]["code"])
+            )
+            result = await match_objection(
+                session=session, text="brand new phrasing of a price complaint"
+            )
+    finally:
+        await engine.dispose()
+
+    assert unchanged == before and after != before and added == 0
+    assert "brand new phrasing of a price complaint" in row.examples["en"]
+    assert row.revision == 2
+    assert script.answers == {"en": "a manager's improved answer"}
+    assert result.best is not None and result.best.code == "price"

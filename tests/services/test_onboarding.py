@@ -19,6 +19,7 @@ from bot.services.onboarding import (
 )
 from storage.engine import unit_of_work
 from storage.models import AuditLog, ChannelIdentity, Invite, Role, User
+from storage.queries.users import managed_teams_of
 from tests.conftest import START
 from tests.support import count_rows, fetch_one
 
@@ -70,7 +71,9 @@ async def test_onboarding_good_code_makes_user_with_role_team_and_identity(
     assert isinstance(joined, Joined)
     user = await fetch_one(sessions, User, User.name == "新同事")
     assert (user.role, user.team.name, user.language) == ("manager", "华东一组", "zh_TW")
-    assert [team.name for team in user.managed_teams] == ["华东一组"]
+    async with sessions() as session:
+        managed = await managed_teams_of(session=session, user=user)
+    assert [team.name for team in managed] == ["华东一组"]
     identity = await fetch_one(sessions, ChannelIdentity, ChannelIdentity.user_id == user.id)
     assert (identity.platform, identity.platform_user_id) == ("telegram", "tg-新同事")
     assert (await fetch_one(sessions, Invite)).uses_left == 0

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.engine import create_engine, create_session_factory, is_sqlite, unit_of_work
 from storage.models import Invite, Role, Team
@@ -15,13 +16,17 @@ WRITERS = 20
 
 
 async def test_engine_concurrent_read_modify_write_loses_nothing(db_url: str) -> None:
-    """20 transactions each read a counter, yield to the others, and write it back plus one.
+    """20 transactions from two workers each read a counter, yield, and write it plus one.
 
     SQLite's deferred transactions would lose updates here or fail with "database is locked";
-    `BEGIN IMMEDIATE` serialises them. PostgreSQL needs the row lock of `FOR UPDATE`.
+    `BEGIN IMMEDIATE` serialises them. PostgreSQL needs the row lock of `FOR UPDATE`. Two
+    engines stand for two worker processes: within one, SQLite transactions also queue for
+    the single pooled connection, which alone would hide a missing `BEGIN IMMEDIATE`.
     """
     engine = create_engine(db_url)
     sessions = create_session_factory(engine)
+    other_engine = create_engine(db_url)
+    other_worker = create_session_factory(other_engine)
     try:
         async with unit_of_work(sessions) as session:
             session.add(
@@ -33,8 +38,8 @@ async def test_engine_concurrent_read_modify_write_loses_nothing(db_url: str) ->
                 )
             )
 
-        async def increment() -> None:
-            async with unit_of_work(sessions) as session:
+        async def increment(worker: async_sessionmaker[AsyncSession]) -> None:
+            async with unit_of_work(worker) as session:
                 # `of=`: the invite's joined team is an outer join, which PostgreSQL won't lock.
                 invite = await session.scalar(
                     select(Invite).where(Invite.code == "COUNTER").with_for_update(of=Invite)
@@ -45,7 +50,8 @@ async def test_engine_concurrent_read_modify_write_loses_nothing(db_url: str) ->
                 invite.uses_left = seen + 1
 
         results = await asyncio.gather(
-            *(increment() for _ in range(WRITERS)), return_exceptions=True
+            *(increment(sessions if n % 2 else other_worker) for n in range(WRITERS)),
+            return_exceptions=True,
         )
 
         assert [r for r in results if isinstance(r, BaseException)] == []
@@ -56,6 +62,7 @@ async def test_engine_concurrent_read_modify_write_loses_nothing(db_url: str) ->
         assert counter == WRITERS
     finally:
         await engine.dispose()
+        await other_engine.dispose()
 
 
 async def test_engine_unit_of_work_error_rolls_back(db_url: str) -> None:

@@ -104,6 +104,9 @@ class ProductIndex:
         self._products: dict[int, _Product] = {}
         self._by_text: dict[str, int] = {}
         self._by_value: dict[str, set[int]] = {}
+        self._by_gram: dict[str, set[int]] = {}
+        """Products by every one- and two-character piece of their name and tokens, so a
+        query of plain words looks only at products that can contain one of them."""
 
     @classmethod
     def build(cls, records: Iterable[ProductRecord]) -> ProductIndex:
@@ -124,6 +127,8 @@ class ProductIndex:
         self._by_text[p.text] = p.id
         for value in _values(p):
             self._by_value.setdefault(value, set()).add(p.id)
+        for gram in _grams(p):
+            self._by_gram.setdefault(gram, set()).add(p.id)
 
     def remove(self, product_id: int) -> None:
         """Forget a product."""
@@ -134,6 +139,8 @@ class ProductIndex:
             del self._by_text[p.text]
         for value in _values(p):
             self._by_value.get(value, set()).discard(product_id)
+        for gram in _grams(p):
+            self._by_gram.get(gram, set()).discard(product_id)
 
     def search(
         self, query: str, *, limit: int = 5, prefer: Callable[[int], bool] | None = None
@@ -182,6 +189,9 @@ class ProductIndex:
 
     def _candidates(self, attrs: dict[str, Any]) -> Iterable[_Product]:
         strong = [v for v in _query_values(attrs) if v.split(":", 1)[0] in _STRONG]
+        if not strong and attrs.keys() == {"rest"}:
+            ids = set().union(*(self._by_gram.get(word[:2], ()) for word in attrs["rest"]))
+            return (self._products[i] for i in ids)
         if not strong:
             return self._products.values()
         ids: set[int] = set()
@@ -201,6 +211,13 @@ class ProductIndex:
             score = _attribute_score(attrs, p)
             if score >= MIN_ATTRIBUTE_SCORE and score > scores.get(p.id, (0.0, ""))[0]:
                 scores[p.id] = (score, "attributes")
+
+
+def _grams(p: _Product) -> set[str]:
+    pieces = (p.text, *p.tokens)
+    return {
+        piece[i : i + n] for piece in pieces for n in (1, 2) for i in range(len(piece) - n + 1)
+    }
 
 
 def _ends_on_boundary(tokens: tuple[str, ...], length: int) -> bool:
