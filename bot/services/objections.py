@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -577,22 +578,39 @@ def matcher_of(specs: Sequence[TypeSpec]) -> ObjectionMatcher:
     return _matcher_for(fingerprint)
 
 
-_current: dict[tuple[int, ...], ObjectionMatcher] = {}
+VERSION_CHECK_SECONDS = 2.0
+"""How long another worker's change to the library may go unseen here; within it a message
+is matched without asking the database anything."""
+
+
+@dataclass(slots=True)
+class _CurrentMatcher:
+    matcher: ObjectionMatcher | None = None
+    version: tuple[int, ...] | None = None
+    checked_at: float = float("-inf")
+
+
+_current = _CurrentMatcher()
+
+
+def forget_matcher() -> None:
+    """This process changed the library: the next match reads its version at once."""
+    _current.checked_at = float("-inf")
 
 
 async def match_objection(*, session: AsyncSession, text: str) -> MatchResult:
     """Match with the library's matcher, rebuilt only when the library's version changed.
 
-    Plain text that is no clear lookup is checked here, so this runs on many messages: one
-    small aggregate query, not the whole library, while nothing changed.
+    Plain text that is no clear lookup is checked here, so this runs on many messages; the
+    version (one small aggregate query) is read at most every few seconds.
     """
-    version = await queries.library_version(session=session)
-    matcher = _current.get(version)
-    if matcher is None:
-        matcher = matcher_of(specs_of(await queries.objection_types(session=session)))
-        _current.clear()
-        _current[version] = matcher
-    return matcher.match(text)
+    if _current.matcher is None or monotonic() - _current.checked_at >= VERSION_CHECK_SECONDS:
+        version = await queries.library_version(session=session)
+        if version != _current.version or _current.matcher is None:
+            types = await queries.objection_types(session=session)
+            _current.matcher, _current.version = matcher_of(specs_of(types)), version
+        _current.checked_at = monotonic()
+    return _current.matcher.match(text)
 
 
 async def looks_like_objection(*, session: AsyncSession, text: str) -> bool:
@@ -679,6 +697,7 @@ async def seed_objection_library(*, session: AsyncSession) -> int:
                 note="seed",
             )
             added += 1
+    forget_matcher()
     return added
 
 
