@@ -37,8 +37,9 @@ class App:
         await self.engine.dispose()
 
 
-QUIET_LOGGERS = ("httpx", "httpcore")
-"""They log each request's URL, and a Telegram URL carries the bot token."""
+QUIET_LOGGERS = ("httpx", "httpcore", "alembic.runtime.migration")
+"""httpx logs each request's URL, and a Telegram URL carries the bot token; Alembic announces
+every start's (usually empty) upgrade, which would bury a command's own output."""
 
 
 def configure_logging(level: str) -> None:

@@ -67,7 +67,6 @@ async def chat(app: App, name: str) -> None:
     if interactive:
         print(f"salesbot · {name} · /help · Ctrl-D to leave\n")
         await pushes.deliver_due()
-        print("> ", end="", flush=True)
     poller = asyncio.create_task(pushes.run(app.settings.push_poll_seconds))
     try:
         await channel.run(stdin_lines(), prompt="> " if interactive else "")
@@ -253,6 +252,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `salesbot invite | head -1`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     settings = get_settings()
     if args.command in {"chat", "demo"}:

@@ -27,6 +27,8 @@ class TerminalChannel:
         self._user = user
         self._out = out
         self._choices: list[Button] = []
+        self._prompt = ""
+        self._prompt_shown = False
 
     def to_incoming(self, line: str) -> Incoming:
         """Turn a typed line into an update; a number or a label presses the shown button."""
@@ -70,7 +72,11 @@ class TerminalChannel:
         return "\n\n".join(blocks)
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> bool:
-        self._out.write(self.render(replies) + "\n\n")
+        """Print replies; a push that arrives while the prompt waits goes above a fresh one."""
+        waiting = self._prompt_shown
+        self._out.write(("\n" if waiting else "") + self.render(replies) + "\n\n")
+        if waiting:
+            self._out.write(self._prompt)
         self._out.flush()
         return True
 
@@ -81,12 +87,19 @@ class TerminalChannel:
         return replies
 
     async def run(self, lines: AsyncIterator[str], *, prompt: str = "") -> None:
+        self._prompt = prompt
+        self.show_prompt()
         async for line in lines:
+            self._prompt_shown = False
             if line.strip():
                 await self.handle_line(line)
-            if prompt:
-                self._out.write(prompt)
-                self._out.flush()
+            self.show_prompt()
+
+    def show_prompt(self) -> None:
+        if self._prompt:
+            self._out.write(self._prompt)
+            self._out.flush()
+            self._prompt_shown = True
 
 
 async def stdin_lines() -> AsyncIterator[str]:
