@@ -67,11 +67,13 @@ async def chat(app: App, name: str) -> None:
     if interactive:
         print(f"salesbot · {name} · /help · Ctrl-D to leave\n")
         await pushes.deliver_due()
-    poller = asyncio.create_task(pushes.run(app.settings.push_poll_seconds))
+    stop = asyncio.Event()
+    poller = asyncio.create_task(pushes.run(app.settings.push_poll_seconds, stop))
     try:
         await channel.run(stdin_lines(), prompt="> " if interactive else "")
     finally:
-        poller.cancel()
+        stop.set()
+        await poller
         await pushes.deliver_due()
 
 
@@ -175,13 +177,12 @@ async def serve(app: App, channels: list[ServedChannel], stop: asyncio.Event) ->
             await channel.start()
             started.append(channel)
         pushes = PushDispatcher(app.sessions, {c.name: c for c in channels}, app.clock)
-        poller = asyncio.create_task(pushes.run(app.settings.push_poll_seconds))
+        poller = asyncio.create_task(pushes.run(app.settings.push_poll_seconds, stop))
         try:
             await stop.wait()
         finally:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            stop.set()
+            await poller
     finally:
         for channel in reversed(started):
             await channel.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -72,10 +73,16 @@ class PushDispatcher:
                     await release_pushes(session=session, push_ids=failed)
         return len(sent)
 
-    async def run(self, interval: float) -> None:
-        while True:
+    async def run(self, interval: float, stop: asyncio.Event) -> None:
+        """Deliver every `interval` seconds until `stop` is set.
+
+        Stopping waits for a delivery under way: cancelling one would leave its claimed pushes
+        unsent until their lease runs out.
+        """
+        while not stop.is_set():
             try:
                 await self.deliver_due()
             except Exception:
                 logger.exception("push delivery failed; retrying in %.1fs", interval)
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
