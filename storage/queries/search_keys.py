@@ -1,4 +1,10 @@
-"""What the search index reads and writes of customers and products: their stored keys."""
+"""What the search index reads and writes of customers and products: their stored keys.
+
+The index is built from every row at start, so the read is lean: the keys as raw JSON text
+(decoded by the caller, far cheaper than a typed column row by row) and the few columns a
+search result shows. What keys are computed from is read only for rows whose keys are missing
+or of an older version.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +12,30 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import Customer, Product
 
 Searchable = type[Customer] | type[Product]
 
-KEY_INPUTS: dict[Any, tuple[InstrumentedAttribute[Any], ...]] = {
-    Customer: (
-        Customer.legal_name,
-        Customer.aliases,
-        Customer.phone,
-        Customer.region,
-        Customer.owner_id,
-    ),
+SHOWN: dict[Any, tuple[Any, ...]] = {
+    Customer: (Customer.owner_id, Customer.legal_name),
+    Product: (Product.sku, Product.name),
+}
+"""Per table, what an index record carries besides its keys."""
+KEY_INPUTS: dict[Any, tuple[Any, ...]] = {
+    Customer: (Customer.legal_name, Customer.aliases, Customer.phone, Customer.region),
     Product: (Product.sku, Product.name, Product.category, Product.specs),
 }
-"""Per table, the columns keys are computed from (and shown with), besides id and keys."""
+"""Per table, the columns its keys are computed from."""
 
 
-def _columns(model: Searchable) -> tuple[Any, ...]:
+def _indexed(model: Searchable) -> tuple[Any, ...]:
     return (
         model.id,
-        *KEY_INPUTS[model],
-        model.search_keys,
+        *SHOWN[model],
+        cast(model.search_keys, Text).label("keys_json"),
         model.search_keys_version,
         model.updated_at,
     )
@@ -40,8 +44,8 @@ def _columns(model: Searchable) -> tuple[Any, ...]:
 async def key_batches(
     *, session: AsyncSession, model: Searchable, batch: int = 2_000
 ) -> AsyncIterator[Sequence[Row[Any]]]:
-    """Every row's keys and inputs, streamed in batches so a large table never sits in memory."""
-    statement = select(*_columns(model)).order_by(model.id)
+    """Every row's keys, streamed in batches so a large table never sits in memory."""
+    statement = select(*_indexed(model)).order_by(model.id)
     result = await session.stream(statement.execution_options(yield_per=batch))
     async for rows in result.partitions():
         yield rows
@@ -50,7 +54,15 @@ async def key_batches(
 async def key_rows(
     *, session: AsyncSession, model: Searchable, ids: Sequence[int]
 ) -> list[Row[Any]]:
-    return list(await session.execute(select(*_columns(model)).where(model.id.in_(ids))))
+    return list(await session.execute(select(*_indexed(model)).where(model.id.in_(ids))))
+
+
+async def key_inputs(
+    *, session: AsyncSession, model: Searchable, ids: Sequence[int]
+) -> dict[int, Row[Any]]:
+    """What the keys of these rows are computed from."""
+    statement = select(model.id, *KEY_INPUTS[model]).where(model.id.in_(ids))
+    return {row.id: row for row in await session.execute(statement)}
 
 
 async def changed_rows(

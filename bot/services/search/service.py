@@ -7,6 +7,7 @@ scoped to what the asking user may see.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -38,6 +39,7 @@ from storage.queries.search_keys import (
     Searchable,
     changed_rows,
     key_batches,
+    key_inputs,
     key_rows,
     store_keys,
 )
@@ -217,17 +219,24 @@ class SearchService:
 
     async def _take(self, session: AsyncSession, feed: _Feed, rows: Sequence[Row[Any]]) -> None:
         """Index rows; those without keys of the current version get them computed and stored."""
-        stale = []
+        stale = [
+            row.id
+            for row in rows
+            if row.keys_json is None or row.search_keys_version != feed.version
+        ]
+        inputs = await key_inputs(session=session, model=feed.model, ids=stale) if stale else {}
+        recomputed = []
         for row in rows:
-            keys = row.search_keys
-            if keys is None or row.search_keys_version != feed.version:
-                keys = feed.compute(row)
-                stale.append((row.id, keys, row.updated_at))
+            if row.id in inputs:
+                keys = feed.compute(inputs[row.id])
+                recomputed.append((row.id, keys, row.updated_at))
+            else:
+                keys = json.loads(row.keys_json)
             feed.record(row, keys)
             feed.stamps[row.id] = row.updated_at.timestamp()
             if feed.seen is None or row.updated_at > feed.seen:
                 feed.seen = row.updated_at
-        await store_keys(session=session, model=feed.model, keys=stale, version=feed.version)
+        await store_keys(session=session, model=feed.model, keys=recomputed, version=feed.version)
 
     async def find_customers(
         self,

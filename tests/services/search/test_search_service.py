@@ -1,0 +1,67 @@
+"""The search service on a database: keys made when missing, other workers' writes followed."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.search.customer_keys import KEYS_VERSION
+from bot.services.search.service import SearchService
+from storage.models import Customer, Role, User
+
+
+async def _rep(sessions: async_sessionmaker[AsyncSession]) -> User:
+    async with sessions() as session, session.begin():
+        rep = User(name="王磊", role=Role.REP, managed_teams=[])
+        session.add(rep)
+    return rep
+
+
+async def test_search_service_missing_or_old_keys_are_made_at_load(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    rep = await _rep(sessions)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(Customer),
+            [
+                {"legal_name": "兰州兴宇食品有限公司", "aliases": [], "owner_id": rep.id},
+                {"legal_name": "沈阳宝振钢铁有限公司", "aliases": [], "owner_id": rep.id},
+            ],
+        )
+        await session.execute(
+            update(Customer)
+            .where(Customer.legal_name == "沈阳宝振钢铁有限公司")
+            .values(search_keys={"v": 0, "text": "stale"}, search_keys_version=KEYS_VERSION - 1)
+        )
+
+    search = SearchService()
+    async with sessions() as session, session.begin():
+        await search.load(session=session)
+        found = await search.find_customers(
+            session=session, query="shenyangbaozhen", user=rep, others="hidden"
+        )
+
+    assert [r.customer.legal_name for r in found.results] == ["沈阳宝振钢铁有限公司"]
+    async with sessions() as session:
+        versions = set(await session.scalars(select(Customer.search_keys_version)))
+    assert versions == {KEYS_VERSION}
+
+
+async def test_search_service_refresh_takes_in_a_row_written_elsewhere(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    rep = await _rep(sessions)
+    search = SearchService()
+    async with sessions() as session, session.begin():
+        await search.load(session=session)
+    async with sessions() as session, session.begin():
+        session.add(Customer(legal_name="株洲航时电子衡器有限责任公司", owner_id=rep.id))
+
+    async with sessions() as session, session.begin():
+        await search.refresh(session=session, force=True)
+        found = await search.find_customers(
+            session=session, query="zhuzhouhangshi", user=rep, others="hidden"
+        )
+
+    assert [r.customer.legal_name for r in found.results] == ["株洲航时电子衡器有限责任公司"]
