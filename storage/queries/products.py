@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Product
-
-
-async def products_named_like(
-    *, session: AsyncSession, words: list[str], limit: int = 5
-) -> list[Product]:
-    """Products whose name or SKU contains every word (a plain substring check)."""
-    if not words:
-        return []
-    matches = (
-        or_(
-            Product.name.icontains(word, autoescape=True),
-            Product.sku.icontains(word, autoescape=True),
-        )
-        for word in words
-    )
-    return list(
-        await session.scalars(
-            select(Product)
-            .where(*matches)
-            .order_by(func.length(Product.name), Product.id)
-            .limit(limit)
-        )
-    )
 
 
 async def get_product(*, session: AsyncSession, product_id: int) -> Product | None:
