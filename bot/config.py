@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=100)
     invite_valid_days: int = Field(default=7, ge=1)
     others_customers: Literal["name_only", "hidden"] = "name_only"
+    visit_cadence_days: dict[Literal["A", "B", "C"], int] = {"A": 91, "B": 182, "C": 365}
+    """Visit each grade at least this often (DOMAIN: A 3, B 6, C 12 months); past it, overdue."""
+    visit_edit_days: int = Field(default=7, ge=0)
     push_poll_seconds: float = Field(default=1.0, gt=0)
 
     telegram_bot_token: SecretStr | None = None

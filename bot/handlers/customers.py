@@ -50,7 +50,11 @@ async def full_customer_card(
 ) -> Reply:
     """The card with visits, follow-ups, totals and cadence, and the buttons to act on them."""
     history = await customer_history(
-        session=ctx.session, customer=customer, now=ctx.local_now(), page=page
+        session=ctx.session,
+        customer=customer,
+        now=ctx.local_now(),
+        cadence=ctx.settings.visit_cadence_days,
+        page=page,
     )
     card = customer_card(customer, ctx, history)
     return Reply(card.text, buttons=card.buttons, edit=edit)

@@ -141,7 +141,7 @@ async def press_visit_button(incoming: Incoming, ctx: Context) -> list[Reply]:
     visit = await get_visit(session=ctx.session, visit_id=target)
     if visit is None:
         return [Reply(_("That visit no longer exists."), notice=True)]
-    if not may_change(visit, ctx.known_user, ctx.now()):
+    if not may_change(visit, ctx.known_user, ctx.now(), ctx.settings.visit_edit_days):
         return [Reply(_("Only the rep who logged a visit can change it, within a week."))]
     if action == "edit":
         draft = draft_from_visit(visit, ctx.local_now())
@@ -194,7 +194,7 @@ async def list_visits(incoming: Incoming, ctx: Context) -> list[Reply]:
                     (_("🗑 Delete"), f"visit:delete:{visit.id}"),
                 ]
             )
-            if may_change(visit, user, now)
+            if may_change(visit, user, now, ctx.settings.visit_edit_days)
             else ()
         )
         replies.append(Reply(text, buttons=rows))
@@ -211,7 +211,12 @@ async def show_brief(incoming: Incoming, ctx: Context) -> list[Reply]:
     customer, problem = await _customer_named(incoming.args, ctx)
     if customer is None:
         return [Reply(problem or "")]
-    brief = await build_brief(session=ctx.session, customer=customer, now=ctx.local_now())
+    brief = await build_brief(
+        session=ctx.session,
+        customer=customer,
+        now=ctx.local_now(),
+        cadence=ctx.settings.visit_cadence_days,
+    )
     lines = [f"📋 {customer.legal_name}", cadence_line(brief.cadence)]
     if brief.last_visit is not None:
         lines.append(_("Last visit: {line}").format(line=visit_line(brief.last_visit, ctx)))

@@ -5,7 +5,7 @@ brief, follow-ups and the daily plan. No chat here: callers get data and build t
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -35,9 +35,6 @@ from storage.queries import visits as visit_queries
 from storage.queries.audit import record_change
 from storage.queries.customers import get_customer
 
-VISIT_CADENCE_DAYS = {Grade.A: 91, Grade.B: 182, Grade.C: 365}
-"""DOMAIN.md: visit A customers at least every 3 months, B every 6, C every 12."""
-EDIT_WINDOW = timedelta(days=7)
 """A rep corrects a visit while it is fresh; older ones are history the manager has read."""
 SNOOZE = timedelta(days=1)
 """Snooze moves a follow-up to tomorrow: the to-do list is read daily."""
@@ -284,9 +281,9 @@ async def _sync_follow_up(
     await follow_up_queries.add_follow_up(session=session, follow_up=follow_up)
 
 
-def may_change(visit: Visit, user: User, now: datetime) -> bool:
+def may_change(visit: Visit, user: User, now: datetime, edit_days: int) -> bool:
     """Only the rep who logged it, while it is recent; managers read, never change."""
-    return visit.rep_id == user.id and now - visit.created_at <= EDIT_WINDOW
+    return visit.rep_id == user.id and now - visit.created_at <= timedelta(days=edit_days)
 
 
 async def remove_visit(*, session: AsyncSession, visit: Visit, user: User) -> None:
@@ -314,8 +311,11 @@ def _local_day(visits: Sequence[Visit], now: datetime) -> date | None:
     return visits[0].visited_at.astimezone(now.tzinfo).date() if visits else None
 
 
-def cadence_of(grade: str, last_visit: date | None, today: date) -> Cadence:
-    allowed = VISIT_CADENCE_DAYS.get(Grade(grade), VISIT_CADENCE_DAYS[Grade.C])
+def cadence_of(
+    grade: str, last_visit: date | None, today: date, every: Mapping[str, int]
+) -> Cadence:
+    """`every` is the setting VISIT_CADENCE_DAYS: days allowed between visits per grade."""
+    allowed = every.get(grade, every[Grade.C])
     if last_visit is None:
         return Cadence(None, allowed, True)
     days = (today - last_visit).days
@@ -340,7 +340,12 @@ class CustomerHistory:
 
 
 async def customer_history(
-    *, session: AsyncSession, customer: Customer, now: datetime, page: int = 0
+    *,
+    session: AsyncSession,
+    customer: Customer,
+    now: datetime,
+    cadence: Mapping[str, int],
+    page: int = 0,
 ) -> CustomerHistory:
     visits = await visit_queries.visits_of_customer(
         session=session, customer_id=customer.id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
@@ -364,7 +369,7 @@ async def customer_history(
         ),
         ordered=ordered,
         collected=collected,
-        cadence=cadence_of(customer.grade, _local_day(latest, now), now.date()),
+        cadence=cadence_of(customer.grade, _local_day(latest, now), now.date(), cadence),
     )
 
 
@@ -386,7 +391,9 @@ BRIEF_LOOKBACK = 10
 """Visits read for the brief: enough to recall objections and people, few enough to stay fast."""
 
 
-async def build_brief(*, session: AsyncSession, customer: Customer, now: datetime) -> Brief:
+async def build_brief(
+    *, session: AsyncSession, customer: Customer, now: datetime, cadence: Mapping[str, int]
+) -> Brief:
     """The facts of a pre-visit brief; `now` is aware and local, so days count as the rep's."""
     recent = await visit_queries.visits_of_customer(
         session=session, customer_id=customer.id, limit=BRIEF_LOOKBACK
@@ -404,7 +411,7 @@ async def build_brief(*, session: AsyncSession, customer: Customer, now: datetim
         complaints=[v for v in recent if v.complaint][:2],
         objections=list(dict.fromkeys(code for v in recent for code in v.objections)),
         contacts_met=list(met.values()),
-        cadence=cadence_of(customer.grade, _local_day(recent, now), now.date()),
+        cadence=cadence_of(customer.grade, _local_day(recent, now), now.date(), cadence),
         last_order=await visit_queries.last_order(session=session, customer_id=customer.id),
     )
 
