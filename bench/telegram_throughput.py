@@ -35,6 +35,10 @@ from aiohttp import web
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
 from bot.services.demo import load_demo  # noqa: E402
 from storage.engine import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -103,6 +107,24 @@ async def seed(database_url: str) -> None:
                 chat_id=chat,
             )
     await engine.dispose()
+
+
+async def fresh_postgres(server: str) -> str:
+    """An empty database on the given server for this run; `drop_postgres` removes it."""
+    name = f"salesbot_bench_{int(time.time())}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres(server: str, database_url: str) -> None:
+    name = make_url(database_url).database
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
 
 
 def free_port() -> int:
@@ -185,12 +207,16 @@ async def measure(
     }
 
 
-async def bench(rate: float, seconds: float) -> None:
+async def bench(rate: float, seconds: float, postgres: str | None) -> None:
     api = TimingBotApi()
     await api.start()
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as directory:
-        database_url = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+        database_url = (
+            await fresh_postgres(postgres)
+            if postgres
+            else f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+        )
         await seed(database_url)
         for name in ("salesbot", "echo"):
             port = free_port()
@@ -223,6 +249,8 @@ async def bench(rate: float, seconds: float) -> None:
             finally:
                 process.terminate()
                 await process.wait()
+        if postgres:
+            await drop_postgres(postgres, database_url)
     await api.stop()
 
     print(f"\n{USERS} users; open loop at {rate:.0f} updates/s for {seconds:.0f} s")
@@ -285,9 +313,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--postgres", help="a PostgreSQL server URL to run salesbot on instead of SQLite"
+    )
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.echo:
         echo_bot()
     else:
-        asyncio.run(bench(arguments.rate, arguments.seconds))
+        asyncio.run(bench(arguments.rate, arguments.seconds, arguments.postgres))
