@@ -21,9 +21,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.search.customer_keys import KEYS_VERSION as CUSTOMER_KEYS_VERSION
-from bot.services.search.product_keys import KEYS_VERSION as PRODUCT_KEYS_VERSION
-from bot.services.search.service import keys_for_customer, keys_for_product
+from bot.services.search.service import KEY_SPECS
 from storage.models import Contact, Customer, Grade, Product
 
 BATCH = 2_000
@@ -119,7 +117,7 @@ PARALLEL_FROM = 5_000
 
 def customer_keys_of(rows: list[CustomerRow]) -> list[dict[str, Any]]:
     """Keys for a batch of rows; module-level so a worker process can run it."""
-    return [keys_for_customer(r.legal_name, r.aliases, r.phone, r.region) for r in rows]
+    return [KEY_SPECS[Customer].compute(row) for row in rows]
 
 
 async def _with_customer_keys(
@@ -164,7 +162,7 @@ async def import_customers(
                 "owner_id": owner_of(count + offset, row),
                 "source": source,
                 "search_keys": row_keys,
-                "search_keys_version": CUSTOMER_KEYS_VERSION,
+                "search_keys_version": KEY_SPECS[Customer].version,
             }
             for offset, (row, row_keys) in enumerate(zip(batch, keys, strict=True))
         ]
@@ -195,8 +193,8 @@ async def import_products(*, session: AsyncSession, rows: Iterable[ProductRow]) 
                 "specs": row.specs,
                 "price": row.price,
                 "unit": row.unit,
-                "search_keys": keys_for_product(row.sku, row.name, row.category, row.specs),
-                "search_keys_version": PRODUCT_KEYS_VERSION,
+                "search_keys": KEY_SPECS[Product].compute(row),
+                "search_keys_version": KEY_SPECS[Product].version,
             }
             for row in batch
         ]

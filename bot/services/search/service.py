@@ -36,6 +36,7 @@ from storage.models import Customer, Product, User
 from storage.queries.customers import customers_by_ids
 from storage.queries.products import products_by_ids
 from storage.queries.search_keys import (
+    KEY_INPUTS,
     Searchable,
     changed_rows,
     key_batches,
@@ -57,8 +58,6 @@ HIDDEN_HEADROOM = 4
 """Ask the index for this many times the limit, so hidden customers don't empty the list."""
 SIMILAR_MIN_SCORE = HOMOPHONE_SCORE
 """A same-sounding trade name is worth a warning before a duplicate is created."""
-_CUSTOMER_KEY_FIELDS = ("legal_name", "aliases", "phone", "region")
-_PRODUCT_KEY_FIELDS = ("sku", "name", "category", "specs")
 
 
 def specs_text(specs: dict[str, Any] | None) -> str:
@@ -77,30 +76,40 @@ def keys_for_product(
     return product_keys(sku, name, category or "", specs_text(specs))
 
 
-def _changed(target: Any, fields: tuple[str, ...]) -> bool:
+@dataclass(frozen=True, slots=True)
+class _KeySpec:
+    """How one table's keys are made from its KEY_INPUTS (a model object or a row of them)."""
+
+    version: int
+    compute: Callable[[Any], dict[str, Any]]
+
+
+KEY_SPECS: dict[Any, _KeySpec] = {
+    Customer: _KeySpec(
+        CUSTOMER_KEYS_VERSION,
+        lambda c: keys_for_customer(c.legal_name, c.aliases, c.phone, c.region),
+    ),
+    Product: _KeySpec(
+        PRODUCT_KEYS_VERSION,
+        lambda p: keys_for_product(p.sku, p.name, p.category, p.specs),
+    ),
+}
+
+
+def _keys_on_write(_mapper: Any, _connection: Any, target: Customer | Product) -> None:
+    """Every ORM write of what keys are made from recomputes them, in the same row."""
+    model = type(target)
     state = inspect(target)
-    return any(state.attrs[name].history.has_changes() for name in fields)
+    changed = any(state.attrs[column.key].history.has_changes() for column in KEY_INPUTS[model])
+    if target.search_keys is None or changed:
+        spec = KEY_SPECS[model]
+        target.search_keys = spec.compute(target)
+        target.search_keys_version = spec.version
 
 
-@event.listens_for(Customer, "before_insert")
-@event.listens_for(Customer, "before_update")
-def _customer_keys_on_write(_mapper: Any, _connection: Any, customer: Customer) -> None:
-    """Every ORM write of a name, alias, phone or region recomputes the keys in the same row."""
-    if customer.search_keys is None or _changed(customer, _CUSTOMER_KEY_FIELDS):
-        customer.search_keys = keys_for_customer(
-            customer.legal_name, customer.aliases, customer.phone, customer.region
-        )
-        customer.search_keys_version = CUSTOMER_KEYS_VERSION
-
-
-@event.listens_for(Product, "before_insert")
-@event.listens_for(Product, "before_update")
-def _product_keys_on_write(_mapper: Any, _connection: Any, product: Product) -> None:
-    if product.search_keys is None or _changed(product, _PRODUCT_KEY_FIELDS):
-        product.search_keys = keys_for_product(
-            product.sku, product.name, product.category, product.specs
-        )
-        product.search_keys_version = PRODUCT_KEYS_VERSION
+for _model in KEY_SPECS:
+    event.listen(_model, "before_insert", _keys_on_write)
+    event.listen(_model, "before_update", _keys_on_write)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +154,6 @@ class _Feed:
     """One table's way into its index: what was read when, and how a row becomes a record."""
 
     model: Searchable
-    version: int
-    compute: Callable[[Row[Any]], dict[str, Any]]
     record: Callable[[Row[Any], dict[str, Any]], Any]
     seen: datetime | None = None
     """The newest updated_at read so far."""
@@ -168,16 +175,12 @@ class SearchService:
         return (
             _Feed(
                 Customer,
-                CUSTOMER_KEYS_VERSION,
-                lambda r: keys_for_customer(r.legal_name, r.aliases, r.phone, r.region),
                 lambda r, keys: self.customers.upsert(
                     CustomerRecord(r.id, keys, r.owner_id, r.legal_name)
                 ),
             ),
             _Feed(
                 Product,
-                PRODUCT_KEYS_VERSION,
-                lambda r: keys_for_product(r.sku, r.name, r.category, r.specs),
                 lambda r, keys: self.products.upsert(ProductRecord(r.id, keys, r.sku, r.name)),
             ),
         )
@@ -219,16 +222,17 @@ class SearchService:
 
     async def _take(self, session: AsyncSession, feed: _Feed, rows: Sequence[Row[Any]]) -> None:
         """Index rows; those without keys of the current version get them computed and stored."""
+        spec = KEY_SPECS[feed.model]
         stale = [
             row.id
             for row in rows
-            if row.keys_json is None or row.search_keys_version != feed.version
+            if row.keys_json is None or row.search_keys_version != spec.version
         ]
         inputs = await key_inputs(session=session, model=feed.model, ids=stale) if stale else {}
         recomputed = []
         for row in rows:
             if row.id in inputs:
-                keys = feed.compute(inputs[row.id])
+                keys = spec.compute(inputs[row.id])
                 recomputed.append((row.id, keys, row.updated_at))
             else:
                 keys = json.loads(row.keys_json)
@@ -236,7 +240,7 @@ class SearchService:
             feed.stamps[row.id] = row.updated_at.timestamp()
             if feed.seen is None or row.updated_at > feed.seen:
                 feed.seen = row.updated_at
-        await store_keys(session=session, model=feed.model, keys=recomputed, version=feed.version)
+        await store_keys(session=session, model=feed.model, keys=recomputed, version=spec.version)
 
     async def find_customers(
         self,
