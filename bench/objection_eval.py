@@ -2,9 +2,11 @@
 
 Each line of the set is `{"text": …, "label": type code or null, "lang": …}`; a null label is
 a message that must not match (a customer name, a product, a visit note). Top-1 counts the
-first candidate; top-3 counts what the rep is offered: the direct answer when the matcher is
-sure, else the two or three buttons; for a non-objection both count "nothing offered", so the
-`(none)` row is the share of non-objections rejected. The seed library is read from its data
+recognised objection (`best`: the text must pass the objection cut-off); top-3 counts what the
+rep is offered on /obj: the direct answer when the matcher is sure, else the two or three
+likely buttons, which are ranked even under the cut-off; for a non-objection both count "not
+an objection", so the `(none)` row is the share of non-objections rejected. `MISS3` marks a
+line also missed by top-3. The seed library is read from its data
 file, so no database is needed. Matching latency (p50, p95 per message, the matcher already
 built) is printed last: matching runs on every plain-text message, so p95 must stay ≤ 5 ms.
 
@@ -54,9 +56,9 @@ def evaluate(
         text, label = str(line["text"]), line.get("label")
         result = matcher.match(text)
         offered = [candidate.code for candidate in result.candidates]
-        first = offered[0] if offered else None
+        first = result.best.code if result.best else None
         top1 = first == label
-        top3 = (not offered) if label is None else label in offered
+        top3 = (not result.objection) if label is None else label in offered
         for group, key in (
             ("overall", "all"),
             ("type", label or NONE),
@@ -69,7 +71,9 @@ def evaluate(
             tally.sure += result.sure
         if errors and not top1:
             scores = ", ".join(f"{c.code} {c.score:.2f}" for c in result.candidates)
-            print(f"MISS {label or NONE:>20} ← {text!r}: [{scores}]")
+            kind = "MISS" if top3 else "MISS3"
+            mark = "" if result.objection else " (not an objection)"
+            print(f"{kind} {label or NONE:>20} ← {text!r}: [{scores}]{mark}")
     return tallies
 
 

@@ -7,6 +7,7 @@ Button data, all under the `obj` prefix (64 bytes at most):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
@@ -75,7 +76,10 @@ async def answer_objection(incoming: Incoming, ctx: Context, text: str) -> list[
     result: MatchResult = await match_objection(session=ctx.session, text=text)
     best = result.best
     if best is None:
-        return await _choose_type(ctx, _("I don't recognise an objection there. Which one is it?"))
+        likely = [candidate.code for candidate in result.candidates]
+        return await _choose_type(
+            ctx, _("I don't recognise an objection there. Which one is it?"), likely=likely
+        )
     if result.sure:
         return await _answer(incoming, ctx, best.code, text, best.score)
     types = {row.code: row for row in await queries.objection_types(session=ctx.session)}
@@ -87,10 +91,19 @@ async def answer_objection(incoming: Incoming, ctx: Context, text: str) -> list[
     return [Reply(_("Which did the customer mean?"), buttons=buttons(*rows))]
 
 
-async def _choose_type(ctx: Context, prompt: str) -> list[Reply]:
+async def _choose_type(ctx: Context, prompt: str, likely: Sequence[str] = ()) -> list[Reply]:
+    """Every active objection as a button; the `likely` ones first, one to a row.
+
+    Text under the objection cut-off still ranks its likely types, and the rep who typed /obj
+    says it is an objection: the likely ones lead, the rest stay at hand.
+    """
     types = [row for row in await queries.objection_types(session=ctx.session) if row.active]
-    choices = [(type_name(row, ctx.language), f"{PREFIX}:t:{row.code}") for row in types]
-    rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
+    by_code = {row.code: row for row in types}
+    first = [by_code[code] for code in dict.fromkeys(likely) if code in by_code]
+    rest = [row for row in types if row not in first]
+    choice = lambda row: (type_name(row, ctx.language), f"{PREFIX}:t:{row.code}")  # noqa: E731
+    rows = [[choice(row)] for row in first]
+    rows += [[choice(row) for row in rest[i : i + 2]] for i in range(0, len(rest), 2)]
     return [Reply(prompt, buttons=buttons(*rows))]
 
 

@@ -86,6 +86,8 @@ MAX_CHOICES = 3
 """When unsure, offer this many likely objections: more is a menu, not a guess."""
 CHOICE_RATIO = 0.6
 """A runner-up under this share of the top score is not worth a button."""
+RANK_FLOOR = 0.05
+"""Under the objection cut-off, a type scoring less than this is no likely choice at all."""
 NEUTRAL_CODE = ""
 """The background class of messages that are not objections (visit notes, orders, greetings)."""
 
@@ -142,10 +144,24 @@ _HONORIFIC = re.compile(r"贵(?=司|公司|厂|方|单位|姓|处|部门|行|校
 """贵 in 贵司 (your company) is politeness, not a price complaint."""
 _DISCOUNT = re.compile(r"(?:[一二三四五六七八九]|\d{1,2})(?:五)?折|\d+ ?%(?: ?off)?|percent off")
 """打七折, 九五折, 10% off: a discount, the language of price."""
+_FOR_LESS = re.compile(
+    r"(?<![a-z])(?:for (?:less|cheaper|way less|much less|half)|cheaper (?:elsewhere|online|"
+    r"somewhere)|(?:same|similar) [a-z ]{1,20}(?:for less|cheaper))(?![a-z])"
+    r"|(?:同款|同样|一样)[^,，。.!！?？]{0,8}(?:便宜|才卖|才要|更低)"
+)
+"""The same thing for less, cheaper elsewhere: a rival's offer even when none is named."""
+_PAST_EVENT = re.compile(
+    r"去年|前年|上次|上回|那次|那批|上批|上个月|上一批|上一次|当时|结果|"
+    r"(?<![a-z])(?:last (?:year|time|month|order|batch|delivery|shipment)|years? ago|"
+    r"months? ago|(?:got|bought|ordered|had) from you|from you last)(?![a-z])"
+)
+"""A past event (去年, last time, the ones we got from you): with a defect, it is a complaint
+about what happened (bad experience), not a worry about what might."""
 _THIRD_PARTY = re.compile(
     r"别家|别的|其他|其它|人家|另一家|另外一家|另外的|隔壁|同行|友商|竞争|对手|网上|淘宝|京东|"
-    r"外面|别人|别间|"
-    r"(?<![a-z])(?:another|other|others|competitor|competition|elsewhere|online|rival)(?![a-z])"
+    r"外面|别人|别间|别个|"
+    r"(?<![a-z])(?:another|other|others|competitor|competition|elsewhere|online|rival|dealer|"
+    r"distributor|local (?:shop|store|supplier|guy|vendor))(?![a-z])"
 )
 """Someone else who sells: with price words it makes a competitor objection."""
 _NOTE_MARKS = (
@@ -159,8 +175,10 @@ _NOTE_MARKS = (
         r"(?<![a-z0-9])(?:[efm][12]|m3)(?![a-z0-9])|\d+(?:\.\d+)? ?(?:kg|mg|g|t|吨|公斤|克|毫克)"
         r"(?![a-z])|\d+ ?(?:套|个|台|组|只|件|pcs|sets?|x)(?![a-z])|(?<![a-z])\d+x(?![a-z])"
     ),
+    re.compile(r"(?<!\d)(?:1\d{10}|0\d{1,3}[- ]?\d{3,4}[- ]?\d{3,4}|\d{3,4}-\d{4})(?!\d)"),
 )
-"""A date or time, a weight class or a quantity: the marks of a visit note or an order line."""
+"""A date or time, a weight class or a quantity, a phone number: the marks of a visit note,
+an order line or a contact card."""
 _EXPECTATION = re.compile(
     r"想|预期|预计|预算|以为|以前|之前|去年|上次|原来|原先|市场|expect|thought|wanted|planned|"
     r"budget|last|before|used to|hop"
@@ -213,14 +231,22 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """The likely objections, best first; `sure` when the first may be answered directly."""
+    """The likely objections, best first; `sure` when the first may be answered directly.
+
+    Whether the text is an objection at all (`objection`) is decided apart from the ranking:
+    text under the cut-off (a weak or oddly worded objection, or no objection) still ranks its
+    likely types, so a rep who says it is one (/obj) is offered the right buttons first. Only
+    `best` and `sure` speak for the text being an objection.
+    """
 
     candidates: tuple[Candidate, ...]
     sure: bool
+    objection: bool = True
 
     @property
     def best(self) -> Candidate | None:
-        return self.candidates[0] if self.candidates else None
+        """The recognised objection; None when the text is not (surely) an objection."""
+        return self.candidates[0] if self.objection and self.candidates else None
 
 
 def _pinyin(text: str) -> tuple[str, ...]:
@@ -480,6 +506,12 @@ class ObjectionMatcher:
             evidence[price] += DISCOUNT_WEIGHT
         if price is not None and rival is not None and evidence[price] and third_party(folded):
             evidence[rival] += COMPARISON_WEIGHT
+        if rival is not None and _FOR_LESS.search(folded):
+            evidence[rival] += COMPARISON_WEIGHT
+        quality, bad = self._index.get("quality_worry"), self._index.get("bad_experience")
+        past_defect = quality is not None and evidence[quality] and _PAST_EVENT.search(folded)
+        if bad is not None and past_defect:
+            evidence[bad] += COMPARISON_WEIGHT
         neutral = self._index[NEUTRAL_CODE]
         evidence[neutral] += NOTE_WEIGHT * sum(bool(mark.search(folded)) for mark in _NOTE_MARKS)
 
@@ -540,10 +572,14 @@ class ObjectionMatcher:
         scored = self.scores(text)
         neutral = next((c.score for c in scored if c.code == NEUTRAL_CODE), 0.0)
         scored = [candidate for candidate in scored if candidate.code != NEUTRAL_CODE]
-        if not scored or scored[0].score < max(MIN_SCORE, neutral * NEUTRAL_RATIO):
-            return MatchResult((), sure=False)
+        if not scored:
+            return MatchResult((), sure=False, objection=False)
         top = scored[0].score
-        likely = tuple(c for c in scored[:MAX_CHOICES] if c.score >= top * CHOICE_RATIO)
+        likely = tuple(
+            c for c in scored[:MAX_CHOICES] if c.score >= max(top * CHOICE_RATIO, RANK_FLOOR)
+        )
+        if top < max(MIN_SCORE, neutral * NEUTRAL_RATIO):
+            return MatchResult(likely, sure=False, objection=False)
         runner_up = scored[1].score if len(scored) > 1 else 0.0
         sure = top >= SURE_SCORE and top - runner_up >= SURE_MARGIN
         return MatchResult(likely[:1] if sure else likely, sure=sure)

@@ -141,6 +141,19 @@ async def test_obj_non_objection_lists_objections_instead(
     assert await count_rows(sessions, ScriptUse) == 0
 
 
+async def test_obj_weak_objection_offers_its_likely_type_first(
+    router: Router, sessions: async_sessionmaker[AsyncSession], people: dict[str, User]
+) -> None:
+    await seed(sessions)
+
+    replies = await Conversation(router, REP, "en").say("/obj 我们跟一家苏州的厂合作七八年了")
+    choices = [d for d in button_data(replies) if d.startswith("obj:t:")]
+
+    assert choices[0] == "obj:t:existing_supplier"
+    assert len(choices) == len(set(choices)) == 14
+    assert await count_rows(sessions, ScriptUse) == 0
+
+
 async def test_obj_mid_visit_transcript_uses_visit_customer_and_keeps_dialog(
     router: Router, sessions: async_sessionmaker[AsyncSession], people: dict[str, User], clock
 ) -> None:

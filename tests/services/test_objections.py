@@ -313,3 +313,45 @@ async def test_seed_objection_library_changed_file_refreshes_types_not_scripts(
     assert row.revision == 2
     assert script.answers == {"en": "a manager's improved answer"}
     assert result.best is not None and result.best.code == "price"
+
+
+BLIND2_SET = EVAL_SET.with_name("objections_blind2.jsonl")
+
+
+def test_matcher_second_blind_set_meets_acceptance_bar() -> None:
+    lines = _lines(BLIND2_SET)
+    tallies = evaluate(lines, _matcher())
+    overall, rejected = tallies["overall"]["all"], tallies["type"]["(none)"]
+
+    assert overall.n >= 120 and rejected.n >= 25
+    assert {line["label"] for line in lines} - {None} == {spec.code for spec in seed_specs()}
+    assert overall.top1 / overall.n >= 0.90
+    assert overall.top3 / overall.n >= 0.97
+
+
+def test_matcher_weak_objection_keeps_ranked_candidates_without_being_one() -> None:
+    result = _matcher().match("我们跟一家苏州的厂合作七八年了")
+
+    assert not result.objection and not result.sure and result.best is None
+    assert result.candidates[0].code == "existing_supplier"
+
+
+def test_matcher_non_objection_is_rejected_with_no_candidates_to_speak_of() -> None:
+    result = _matcher().match("F1 20kg 砝码")
+
+    assert not result.objection and result.best is None and not result.sure
+
+
+def test_matcher_past_defect_is_bad_experience_and_worry_stays_quality() -> None:
+    assert _best("the weights we got from you last year rusted") == "bad_experience"
+    assert _best("去年你们的人来校准 结果数据全错") == "bad_experience"
+    assert _best("你们的砝码会不会生锈") == "quality_worry"
+
+
+def test_matcher_same_thing_for_less_is_competitor() -> None:
+    assert _best("a local shop will sell us the same set for less") == "competitor_cheaper"
+
+
+def test_matcher_zuozhu_variant_spelling_is_not_decision_maker() -> None:
+    assert _best("这我作不了主") == "not_decision_maker"
+    assert _best("這我沒辦法作主 要問上面") == "not_decision_maker"
