@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Protocol
 
 from bot.messages import Reply
@@ -28,9 +27,3 @@ class ServedChannel(Channel, Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-
-class FileSource(Protocol):
-    async def download(self, file_ref: str) -> Path:
-        """Fetch an `Attachment.file_ref` into the media directory; returns where it is."""
-        ...

@@ -58,9 +58,7 @@ def read_customer_csv(path: Path, limit: int | None = None) -> list[CustomerRow]
         return [
             CustomerRow(
                 legal_name=row["name"].strip(),
-                aliases=tuple(
-                    a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()
-                ),
+                aliases=_split_aliases(row.get("aliases")),
                 grade=(row.get("grade") or "C").strip().upper(),
                 industry=row.get("industry") or None,
                 region=row.get("region") or None,

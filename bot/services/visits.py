@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.dates import ParsedWhen
+from bot.services.objections import link_visit
 from bot.services.visit_parser import OrderLine, VisitDraftReading
 from storage.models import (
     Contact,
@@ -251,6 +252,7 @@ async def save_visit(
     ]
     await visit_queries.add_visit(session=session, visit=visit)
     await _sync_follow_up(session=session, visit=visit, draft=draft, rep=rep)
+    await link_visit(session=session, visit=visit)
     await record_change(
         session=session,
         user_id=rep.id,

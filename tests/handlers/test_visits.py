@@ -8,7 +8,16 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.router import Router
-from storage.models import AuditLog, DialogState, FollowUp, FollowUpStatus, Visit, VisitPlan
+from bot.services.objections import seed_objection_library
+from storage.models import (
+    AuditLog,
+    DialogState,
+    FollowUp,
+    FollowUpStatus,
+    ScriptUse,
+    Visit,
+    VisitPlan,
+)
 from tests.dialogs.conftest import VisitWorld
 from tests.support import (
     MANAGER,
@@ -258,3 +267,19 @@ async def test_brief_after_midnight_shanghai_counts_days_in_the_reps_zone(
     lines = brief.text.splitlines()
     assert lines[1] == "0 days since the last visit (at least every 91)."
     assert lines[2].startswith("Last visit: 03-03 ·")
+
+
+async def test_visit_log_naming_an_objection_links_the_answer_used(
+    router: Router, sessions: async_sessionmaker[AsyncSession], world: VisitWorld
+) -> None:
+    async with sessions() as session, session.begin():
+        await seed_objection_library(session=session)
+    chat = Conversation(router)
+    await chat.say("/obj 太贵了")
+
+    await _log(chat, "华为 见了王总 谈F1砝码报价 嫌贵 下周三回访")
+
+    visit = await fetch_one(sessions, Visit)
+    use = await fetch_one(sessions, ScriptUse)
+    assert visit.objections == ["price"]
+    assert use.visit_id == visit.id
