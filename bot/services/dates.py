@@ -88,10 +88,6 @@ class ParsedWhen:
     start: int = 0
     end: int = 0
 
-    def combined(self, zone_of: datetime) -> datetime:
-        """The moment in `zone_of`'s zone (noon when only the day is known)."""
-        return datetime.combine(self.day, self.at or time(12), tzinfo=zone_of.tzinfo)
-
 
 def _number(text: str) -> int:
     if text.isdigit():

@@ -134,9 +134,3 @@ def test_find_all_when_visit_day_and_follow_up_gives_both() -> None:
 
 def test_find_when_sku_digits_are_not_a_date() -> None:
     assert find_when("订了 SW-F1-20KG-C 20个", NOW) is None
-
-
-def test_parsed_when_combined_keeps_user_zone() -> None:
-    parsed = parse_when("明天下午3点", NOW)
-    assert parsed is not None
-    assert parsed.combined(NOW) == datetime(2026, 11, 24, 15, 0, tzinfo=SHANGHAI)

@@ -49,9 +49,6 @@ _PUNCT_FOLD = str.maketrans(
     }
 )
 
-_HANZI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_RE = re.compile(r"[a-z]")
-_DIGIT_RE = re.compile(r"[0-9]")
 _SPACE_RE = re.compile(r"\s+")
 
 TABLE_CHUNK = 40
@@ -63,8 +60,8 @@ MAX_QUERY_CHARS = 200
 def is_hanzi(ch: str) -> bool:
     """True for a CJK ideograph (the characters pinyin applies to).
 
-    Range comparisons rather than `_HANZI_RE`: this runs for every character of every name
-    while the index is built, where a regex call per character costs seconds at 100k.
+    Code point ranges rather than a regex: this runs for every character of every name while
+    the index is built, where a regex call per character costs seconds at 100k.
     """
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
 
@@ -95,20 +92,6 @@ def fold_literal(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text or "")[: MAX_QUERY_CHARS * 2]
     return _SPACE_RE.sub("", text.lower().translate(_PUNCT_FOLD))[:MAX_QUERY_CHARS]
-
-
-def script_of(text: str) -> str:
-    """Classify folded text as 'hanzi', 'latin', 'digits', 'mixed' or 'empty'."""
-    kinds = {
-        name
-        for name, rx in (("hanzi", _HANZI_RE), ("latin", _LATIN_RE), ("digits", _DIGIT_RE))
-        if rx.search(text)
-    }
-    if not kinds:
-        return "empty"
-    if len(kinds) == 1:
-        return kinds.pop()
-    return "mixed"
 
 
 def _load_table() -> dict[str, tuple[str, ...]]:

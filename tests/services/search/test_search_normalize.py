@@ -9,7 +9,6 @@ from bot.services.search.normalize import (
     char_readings,
     fold,
     generate_char_table,
-    script_of,
     segment_pinyin,
 )
 
@@ -37,20 +36,6 @@ def test_fold_empty_string_returns_empty() -> None:
 
 def test_fold_500_characters_is_truncated() -> None:
     assert len(fold("砝" * 500)) <= 200
-
-
-@pytest.mark.parametrize(
-    ("text", "script"),
-    [
-        ("华为", "hanzi"),
-        ("huawei", "latin"),
-        ("0512", "digits"),
-        ("镇江yirui", "mixed"),
-        ("?!", "empty"),
-    ],
-)
-def test_script_of_sample_returns_kind(text: str, script: str) -> None:
-    assert script_of(text) == script
 
 
 def test_segment_pinyin_unspaced_name_splits_into_syllables() -> None:
