@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.models import Contact, Customer
 
@@ -33,7 +34,10 @@ async def count_customers(*, session: AsyncSession) -> int:
 
 
 async def customers_by_ids(*, session: AsyncSession, ids: list[int]) -> dict[int, Customer]:
+    """Customers with their contacts in one round trip: a search result may open its card."""
     if not ids:
         return {}
-    rows = await session.scalars(select(Customer).where(Customer.id.in_(ids)))
-    return {customer.id: customer for customer in rows}
+    rows = await session.scalars(
+        select(Customer).options(joinedload(Customer.contacts)).where(Customer.id.in_(ids))
+    )
+    return {customer.id: customer for customer in rows.unique()}
