@@ -53,6 +53,11 @@ def label(labels: dict[str, str], code: str | None) -> str:
     return _(labels[code]) if code in labels else code
 
 
+def stale_button() -> Reply:
+    """The answer to a press on a button that no longer means anything (forged or outdated)."""
+    return Reply(_("That button is no longer valid."), notice=True)
+
+
 def grade_label(grade: str) -> str:
     labels = {"A": _("A · priority"), "B": _("B · general"), "C": _("C · last")}
     return labels.get(grade, grade)

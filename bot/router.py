@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cards import stale_button
 from bot.config import Language, Settings
 from bot.context import Context
 from bot.dialogs.engine import DialogEngine
@@ -360,4 +361,4 @@ class Router:
         for route in BUTTONS:
             if route.prefix == prefix:
                 return await route.handler(incoming, ctx)
-        return [Reply(_("That button is no longer valid."), notice=True)]
+        return [stale_button()]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bot.cards import customer_card, customer_name_only
+from bot.cards import customer_card, customer_name_only, stale_button
 from bot.context import Context
 from bot.dialogs.new_customer import NewCustomerDialog
-from bot.i18n import _
 from bot.messages import Incoming, Reply
 from bot.services.customers import Visibility, visibility
 from bot.services.visits import customer_history
@@ -27,10 +26,10 @@ async def show_customer_card(incoming: Incoming, ctx: Context) -> list[Reply]:
         else None
     )
     if customer is None:
-        return [Reply(_("That button is no longer valid."), notice=True)]
+        return [stale_button()]
     seen = visibility(ctx.known_user, customer, others=ctx.settings.others_customers)
     if seen is Visibility.HIDDEN:
-        return [Reply(_("That button is no longer valid."), notice=True)]
+        return [stale_button()]
     return [await open_customer(customer, seen, ctx)]
 
 

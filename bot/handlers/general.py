@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.cards import stale_button
 from bot.config import LANGUAGES
 from bot.context import Context
 from bot.i18n import LANGUAGE_NAMES, _, parse_language, set_language
@@ -63,7 +64,7 @@ async def change_language(incoming: Incoming, ctx: Context) -> list[Reply]:
 async def choose_language(incoming: Incoming, ctx: Context) -> list[Reply]:
     language = parse_language((incoming.button_data or "").removeprefix("lang:"))
     if language is None:
-        return [Reply(_("That button is no longer valid."), notice=True)]
+        return [stale_button()]
     return _apply_language(ctx, language)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from bot.cards import stale_button
 from bot.context import Context
 from bot.dialogs.script_edit import ScriptEditDialog, ScriptSuggestionDialog, SuggestionDraft
 from bot.i18n import N_, _
@@ -172,13 +173,13 @@ async def press(incoming: Incoming, ctx: Context) -> list[Reply]:
             return await ctx.dialogs.start(ScriptSuggestionDialog.name, incoming, ctx, draft)
     if kind in {"a", "r"} and args and args[0].isdigit():
         return await _review(ctx, int(args[0]), approve=kind == "a")
-    return [Reply(_("That button is no longer valid."), notice=True)]
+    return [stale_button()]
 
 
 async def _record(ctx: Context, use_id: int, key: str) -> list[Reply]:
     use = await queries.get_script_use(session=ctx.session, use_id=use_id)
     if use is None or use.user_id != ctx.known_user.id:
-        return [Reply(_("That button is no longer valid."), notice=True)]
+        return [stale_button()]
     outcome, label = OUTCOME_LABELS[key]
     changed = await record_outcome(session=ctx.session, use=use, outcome=outcome, now=ctx.now())
     if not changed:
@@ -252,7 +253,7 @@ async def _review(ctx: Context, suggestion_id: int, *, approve: bool) -> list[Re
         return [Reply(_("That command is not available to you."))]
     suggestion = await queries.get_suggestion(session=ctx.session, suggestion_id=suggestion_id)
     if suggestion is None or suggestion.status != SuggestionStatus.PENDING:
-        return [Reply(_("That button is no longer valid."), notice=True)]
+        return [stale_button()]
     suggestion.status = SuggestionStatus.APPROVED if approve else SuggestionStatus.REJECTED
     suggestion.reviewed_by_id = ctx.known_user.id
     suggestion.reviewed_at = ctx.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.cards import stale_button
 from bot.context import Context
 from bot.i18n import _
 from bot.messages import Incoming, Reply, buttons
@@ -58,5 +59,5 @@ async def show_product_card(incoming: Incoming, ctx: Context) -> list[Reply]:
         else None
     )
     if product is None:
-        return [Reply(_("That button is no longer valid."), notice=True)]
+        return [stale_button()]
     return [await product_card(product, ctx)]

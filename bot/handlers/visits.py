@@ -13,6 +13,7 @@ from bot.cards import (
     contact_line,
     follow_up_line,
     label,
+    stale_button,
     visit_line,
 )
 from bot.context import Context
@@ -52,10 +53,6 @@ from storage.queries.visits import get_visit, visits_by_reps
 RECENT_VISITS = timedelta(days=7)
 """`/visits` shows a week: what a rep may still correct and a manager reviews weekly."""
 BRIEF_MAX_LINES = 10
-
-
-async def _stale(incoming: Incoming, ctx: Context) -> list[Reply]:
-    return [Reply(_("That button is no longer valid."), notice=True)]
 
 
 # --- the one-message log ------------------------------------------------------------------
@@ -119,12 +116,12 @@ async def press_visit_button(incoming: Incoming, ctx: Context) -> list[Reply]:
     """`visit:log|history|contacts:<customer>`, `visit:edit|delete|delete_ok:<visit>`."""
     parts = (incoming.button_data or "").split(":")
     if len(parts) < 3 or not parts[2].isdigit():
-        return await _stale(incoming, ctx)
+        return [stale_button()]
     action, target = parts[1], int(parts[2])
     if action in {"log", "history", "contacts"}:
         customer = await get_customer(session=ctx.session, customer_id=target)
         if customer is None or not _fully_visible(customer, ctx):
-            return await _stale(incoming, ctx)
+            return [stale_button()]
         if action == "log":
             draft = VisitDraft(
                 customer_id=customer.id,
@@ -158,7 +155,7 @@ async def press_visit_button(incoming: Incoming, ctx: Context) -> list[Reply]:
         name = visit.customer.legal_name
         await remove_visit(session=ctx.session, visit=visit, user=ctx.known_user)
         return [Reply(_("Visit to {name} deleted.").format(name=name), edit=True)]
-    return await _stale(incoming, ctx)
+    return [stale_button()]
 
 
 def _contacts_reply(customer: Customer) -> Reply:
@@ -316,12 +313,12 @@ async def press_follow_up_button(incoming: Incoming, ctx: Context) -> list[Reply
     """`fu:done|snooze:<follow-up>`, `fu:add:<customer>`."""
     parts = (incoming.button_data or "").split(":")
     if len(parts) != 3 or not parts[2].isdigit():
-        return await _stale(incoming, ctx)
+        return [stale_button()]
     action, target = parts[1], int(parts[2])
     if action == "add":
         customer = await get_customer(session=ctx.session, customer_id=target)
         if customer is None:
-            return await _stale(incoming, ctx)
+            return [stale_button()]
         return [
             Reply(
                 _("Write: /remind {name} WHEN WHAT, e.g. /remind {name} 周五 送样品").format(
@@ -335,7 +332,7 @@ async def press_follow_up_button(incoming: Incoming, ctx: Context) -> list[Reply
         or follow_up.rep_id != ctx.known_user.id
         or follow_up.status != FollowUpStatus.OPEN
     ):
-        return await _stale(incoming, ctx)
+        return [stale_button()]
     today = ctx.local_now().date()
     if action == "done":
         finish_follow_up(follow_up, ctx.now())
@@ -343,7 +340,7 @@ async def press_follow_up_button(incoming: Incoming, ctx: Context) -> list[Reply
     if action == "snooze":
         snooze_follow_up(follow_up, today)
         return [Reply("⏰ " + follow_up_line(follow_up, today), edit=True)]
-    return await _stale(incoming, ctx)
+    return [stale_button()]
 
 
 # --- /plan ----------------------------------------------------------------------------------
