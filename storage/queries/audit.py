@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditLog
@@ -28,15 +27,5 @@ async def record_change(
             entity_id=entity_id,
             before=before,
             after=after,
-        )
-    )
-
-
-async def changes_of(*, session: AsyncSession, entity: str, entity_id: int) -> list[AuditLog]:
-    return list(
-        await session.scalars(
-            select(AuditLog)
-            .where(AuditLog.entity == entity, AuditLog.entity_id == entity_id)
-            .order_by(AuditLog.id)
         )
     )

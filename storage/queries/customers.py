@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import Contact, Customer
+from storage.models import Customer
 
 
 async def add_customer(*, session: AsyncSession, customer: Customer) -> Customer:
@@ -21,12 +21,6 @@ async def get_customer(*, session: AsyncSession, customer_id: int) -> Customer |
 
 async def find_customer_by_name(*, session: AsyncSession, legal_name: str) -> Customer | None:
     return await session.scalar(select(Customer).where(Customer.legal_name == legal_name))
-
-
-async def add_contact(*, session: AsyncSession, contact: Contact) -> Contact:
-    session.add(contact)
-    await session.flush()
-    return contact
 
 
 async def count_customers(*, session: AsyncSession) -> int:

@@ -13,7 +13,6 @@ from storage.models import (
     ScriptOutcome,
     ScriptSuggestion,
     ScriptUse,
-    ScriptVersion,
     SuggestionStatus,
     User,
 )
@@ -58,16 +57,6 @@ async def script_codes(*, session: AsyncSession) -> set[str]:
 
 async def get_script(*, session: AsyncSession, script_id: int) -> ObjectionScript | None:
     return await session.get(ObjectionScript, script_id)
-
-
-async def versions_of(*, session: AsyncSession, script_id: int) -> list[ScriptVersion]:
-    return list(
-        await session.scalars(
-            select(ScriptVersion)
-            .where(ScriptVersion.script_id == script_id)
-            .order_by(ScriptVersion.version)
-        )
-    )
 
 
 async def add_script_use(*, session: AsyncSession, use: ScriptUse) -> ScriptUse:
