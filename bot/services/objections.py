@@ -393,6 +393,12 @@ class ObjectionMatcher:
                 if cue.latin and " " not in cue.text and len(cue.text) >= FUZZY_MIN_LENGTH:
                     self._fuzzy.setdefault(cue.text, []).append(cue)
         self._fuzzy_words = list(self._fuzzy)
+        self._zh_cues_at: dict[str, list[int]] = {}
+        """Positions in `_zh_cues` by the cue's first character and first syllable: only
+        cues that can hit a text are tried, in their order, so the sums come out the same."""
+        for position, cue in enumerate(self._zh_cues):
+            for key in {cue.text[0], *cue.sound[:1]}:
+                self._zh_cues_at.setdefault(key, []).append(position)
         folded_examples = [
             (index, prepare(example))
             for index, spec in enumerate(specs)
@@ -463,14 +469,17 @@ class ObjectionMatcher:
         hanzi = "".join(_HANZI_RUN.findall(folded))
         sound = _pinyin(hanzi) if hanzi else ()
         syllables = set(sound)
-        for cue in self._zh_cues:
+        cues_at = self._zh_cues_at
+        tried = {position for key in {*folded, *syllables} for position in cues_at.get(key, ())}
+        for position in sorted(tried):
+            cue = self._zh_cues[position]
             hit = self._zh_hit(cue, folded, hanzi, sound, syllables)
             if hit:
                 evidence[cue.type_index] += hit
         found: set[str] = set()
         if _LATIN_WORD.search(latin):
             for cue in self._latin_cues:
-                if self._latin_hit(cue, latin):
+                if cue.text in latin and self._latin_hit(cue, latin):
                     evidence[cue.type_index] += cue.weight
                     found.add(cue.text)
             for word in set(_LATIN_WORD.findall(latin)):

@@ -7,6 +7,7 @@ wrote its keys.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,9 @@ class ProductIndex:
         self._by_gram: dict[str, set[int]] = {}
         """Products by every one- and two-character piece of their name and tokens, so a
         query of plain words looks only at products that can contain one of them."""
+        self._sku_order: list[tuple[str, int]] | None = None
+        """(sku, id) sorted, made on the first search after a change: a SKU prefix is then
+        a range found by bisection instead of a pass over the catalogue."""
 
     @classmethod
     def build(cls, records: Iterable[ProductRecord]) -> ProductIndex:
@@ -124,6 +128,7 @@ class ProductIndex:
         self.remove(record.id)
         p = _product(record)
         self._products[p.id] = p
+        self._sku_order = None
         self._by_text[p.text] = p.id
         for value in _values(p):
             self._by_value.setdefault(value, set()).add(p.id)
@@ -135,6 +140,7 @@ class ProductIndex:
         p = self._products.pop(product_id, None)
         if p is None:
             return
+        self._sku_order = None
         if self._by_text.get(p.text) == product_id:
             del self._by_text[p.text]
         for value in _values(p):
@@ -177,15 +183,22 @@ class ProductIndex:
         compact = "".join(tokens)
         if len(compact) < MIN_SKU_PREFIX:
             return
-        for p in self._products.values():
-            if p.sku == compact:
-                scores[p.id] = (SKU_SCORE, "sku")
-            elif p.sku.startswith(compact):
+        if self._sku_order is None:
+            self._sku_order = sorted((p.sku, p.id) for p in self._products.values())
+        order = self._sku_order
+        for position in range(bisect_left(order, (compact, -1)), len(order)):
+            sku, pid = order[position]
+            if not sku.startswith(compact):
+                break
+            p = self._products[pid]
+            if sku == compact:
+                scores[pid] = (SKU_SCORE, "sku")
+            else:
                 bonus = SKU_BOUNDARY_BONUS if _ends_on_boundary(p.tokens, len(compact)) else 0.0
                 variant = CERT_VARIANT_PENALTY if p.cert and p.cert != attrs.get("cert") else 0.0
                 score = SKU_PREFIX_SCORE + bonus - variant
-                if score > scores.get(p.id, (0.0, ""))[0]:
-                    scores[p.id] = (score, "sku_prefix")
+                if score > scores.get(pid, (0.0, ""))[0]:
+                    scores[pid] = (score, "sku_prefix")
 
     def _candidates(self, attrs: dict[str, Any]) -> Iterable[_Product]:
         strong = [v for v in _query_values(attrs) if v.split(":", 1)[0] in _STRONG]

@@ -32,7 +32,7 @@ from bot.services.search.results import (
     ProductRecord,
     is_ambiguous,
 )
-from storage.models import Customer, Product, User
+from storage.models import Customer, Product, User, utcnow
 from storage.queries.customers import customers_by_ids
 from storage.queries.products import products_by_ids
 from storage.queries.search_keys import (
@@ -50,8 +50,8 @@ logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 2.0
 """How stale another worker's edits may look here; a refresh is one indexed query."""
 CLOCK_OVERLAP = timedelta(seconds=5)
-"""Re-read changes this far behind the newest seen: a row is stamped before its transaction
-commits, and no single update's transaction lasts this long."""
+"""Re-read changes this far behind the last look: a row is stamped before its transaction
+commits, no single update's transaction lasts this long, and workers' clocks agree closer."""
 CHANGE_BATCH = 1_000
 """Changed rows fetched per query (an IN list well below every database's parameter limit)."""
 HIDDEN_HEADROOM = 4
@@ -155,8 +155,10 @@ class _Feed:
 
     model: Searchable
     record: Callable[[Row[Any], dict[str, Any]], Any]
-    seen: datetime | None = None
-    """The newest updated_at read so far."""
+    since: datetime | None = None
+    """Where the next look starts: the last look's time less the overlap. None before the
+    first look. Taken from the clock, not from the newest row, so after a big import the
+    look does not keep re-reading every row stamped near the import's end."""
     stamps: dict[int, float] = field(default_factory=dict)
     """updated_at of each indexed row, so rows re-read in the overlap are not indexed again."""
 
@@ -206,13 +208,14 @@ class SearchService:
 
     async def _pull(self, session: AsyncSession) -> None:
         for feed in self._feeds:
-            if feed.seen is None:
+            started = utcnow()
+            if feed.since is None:
                 async for rows in key_batches(session=session, model=feed.model):
                     await self._take(session, feed, rows)
+                feed.since = started - CLOCK_OVERLAP
                 continue
-            changed = await changed_rows(
-                session=session, model=feed.model, since=feed.seen - CLOCK_OVERLAP
-            )
+            changed = await changed_rows(session=session, model=feed.model, since=feed.since)
+            feed.since = started - CLOCK_OVERLAP
             ids = [r.id for r in changed if feed.stamps.get(r.id) != r.updated_at.timestamp()]
             for start in range(0, len(ids), CHANGE_BATCH):
                 batch = ids[start : start + CHANGE_BATCH]
@@ -238,8 +241,6 @@ class SearchService:
                 keys = json.loads(row.keys_json)
             feed.record(row, keys)
             feed.stamps[row.id] = row.updated_at.timestamp()
-            if feed.seen is None or row.updated_at > feed.seen:
-                feed.seen = row.updated_at
         await store_keys(session=session, model=feed.model, keys=recomputed, version=spec.version)
 
     async def find_customers(

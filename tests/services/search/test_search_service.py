@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.search import service as service_module
 from bot.services.search.customer_keys import KEYS_VERSION
 from bot.services.search.service import SearchService
 from storage.models import Customer, Role, User
+from storage.queries.search_keys import changed_rows
 
 
 async def _rep(sessions: async_sessionmaker[AsyncSession]) -> User:
@@ -65,3 +71,36 @@ async def test_search_service_refresh_takes_in_a_row_written_elsewhere(
         )
 
     assert [r.customer.legal_name for r in found.results] == ["株洲航时电子衡器有限责任公司"]
+
+
+async def test_search_service_refresh_does_not_reread_rows_settled_before_the_last_look(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an import every row carries nearly the same stamp; later looks must not keep
+    reading them all (they did while the look started from the newest stamp seen)."""
+    rep = await _rep(sessions)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(Customer),
+            [
+                {"legal_name": f"沈阳宝振钢铁{n}厂", "owner_id": rep.id, "updated_at": an_hour_ago}
+                for n in range(50)
+            ],
+        )
+    search = SearchService()
+    async with sessions() as session, session.begin():
+        await search.load(session=session)
+
+    read: list[int] = []
+
+    async def counted(**kwargs: Any) -> list[Any]:
+        rows = await changed_rows(**kwargs)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(service_module, "changed_rows", counted)
+    async with sessions() as session, session.begin():
+        await search.refresh(session=session, force=True)
+
+    assert read == [0, 0]
