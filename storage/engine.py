@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -34,6 +41,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     run one at a time anyway, and a queue in the event loop hands the lock on at once, where
     connections contending inside SQLite would sleep in its busy handler (up to 100 ms a try).
     Other processes on the same file still meet the busy timeout.
+
+    Statements go through :class:`OneTripSQLite`, one trip to aiosqlite's thread each.
     """
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
@@ -43,7 +52,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
     engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        url,
+        module=OneTripSQLite(aiosqlite, sqlite3),
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **kwargs,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -61,6 +73,81 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+class OneTripSQLite(AsyncAdapt_aiosqlite_dbapi):
+    """SQLAlchemy's aiosqlite driver, with each statement one trip to the database thread.
+
+    aiosqlite makes a cursor's creation, `execute`, `fetchall` and `close` a trip each: four
+    thread hand-offs per statement, each waiting for a thread to wake, while the one SQLite
+    connection is held (see :func:`create_engine`). Here the thread runs all four at once.
+    Streaming (server-side) cursors keep aiosqlite's own cursor and fetch in batches.
+    """
+
+    def connect(self, *args: Any, **kwargs: Any) -> AsyncAdapt_aiosqlite_connection:
+        return _OneTripConnection(self, super().connect(*args, **kwargs)._connection)
+
+
+class _OneTripAdaptedCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ()
+    _awaitable_cursor_close = False
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return _OneTripCursor(connection)
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+
+class _OneTripCursor:
+    """As much of an aiosqlite cursor as SQLAlchemy's adapter uses; rows are fetched with
+    the statement, so `fetchall` and `close` need no trip."""
+
+    arraysize = 1
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self._rows: list[Any] = []
+
+    async def execute(self, sql: str, parameters: Any = ()) -> _OneTripCursor:
+        return await self._run("execute", sql, parameters)
+
+    async def executemany(self, sql: str, parameters: Sequence[Any]) -> _OneTripCursor:
+        return await self._run("executemany", sql, parameters)
+
+    async def _run(self, method: str, sql: str, parameters: Any) -> _OneTripCursor:
+        connection = self._connection
+        outcome = await connection._execute(_statement, connection._conn, method, sql, parameters)
+        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+        return self
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def close(self) -> None:
+        self._rows = []
+
+
+class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneTripAdaptedCursor
+
+
+def _statement(
+    connection: sqlite3.Connection, method: str, sql: str, parameters: Any
+) -> tuple[Any, int, int | None, list[Any]]:
+    """On the database thread: run one statement to the end."""
+    cursor = connection.cursor()
+    try:
+        getattr(cursor, method)(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

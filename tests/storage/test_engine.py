@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -130,6 +132,34 @@ async def test_engine_sqlite_connection_uses_wal_and_foreign_keys(sqlite_url: st
             busy = await connection.scalar(text("PRAGMA busy_timeout"))
         assert (journal, foreign_keys) == ("wal", 1)
         assert busy >= 5_000
+    finally:
+        await engine.dispose()
+
+
+async def test_engine_sqlite_statement_is_one_trip_to_the_database_thread(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each trip waits for a thread wake-up while the one connection is held; aiosqlite
+    alone makes four per statement (cursor, execute, fetchall, close)."""
+    engine = create_engine(sqlite_url)
+    trips = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    try:
+        async with engine.connect() as connection:
+            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+            rows = (await connection.execute(text("SELECT 1 UNION ALL SELECT 2"))).all()
+            inserted = await connection.execute(
+                text("INSERT INTO teams (name, created_at) VALUES ('华东二组', '2026-01-01')")
+            )
+        assert [tuple(row) for row in rows] == [(1,), (2,)]
+        assert inserted.rowcount == 1
+        assert trips == 4  # BEGIN IMMEDIATE, the two statements, the ROLLBACK on close
     finally:
         await engine.dispose()
 
