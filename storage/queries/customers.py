@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -27,11 +27,16 @@ async def count_customers(*, session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Customer)) or 0
 
 
+_BY_IDS = (
+    select(Customer)
+    .options(joinedload(Customer.contacts))
+    .where(Customer.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 async def customers_by_ids(*, session: AsyncSession, ids: list[int]) -> dict[int, Customer]:
     """Customers with their contacts in one round trip: a search result may open its card."""
     if not ids:
         return {}
-    rows = await session.scalars(
-        select(Customer).options(joinedload(Customer.contacts)).where(Customer.id.in_(ids))
-    )
+    rows = await session.scalars(_BY_IDS, {"ids": ids})
     return {customer.id: customer for customer in rows.unique()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FollowUp, FollowUpStatus
@@ -45,14 +45,19 @@ async def open_follow_ups_of_rep(
     )
 
 
+_OPEN_OF_CUSTOMER = (
+    select(FollowUp)
+    .where(
+        FollowUp.customer_id == bindparam("customer_id"),
+        FollowUp.status == FollowUpStatus.OPEN,
+    )
+    .order_by(FollowUp.due_on, FollowUp.id)
+    .limit(bindparam("limit"))
+)
+
+
 async def open_follow_ups_of_customer(
     *, session: AsyncSession, customer_id: int, limit: int = 5
 ) -> list[FollowUp]:
-    return list(
-        await session.scalars(
-            select(FollowUp)
-            .where(FollowUp.customer_id == customer_id, FollowUp.status == FollowUpStatus.OPEN)
-            .order_by(FollowUp.due_on, FollowUp.id)
-            .limit(limit)
-        )
-    )
+    parameters = {"customer_id": customer_id, "limit": limit}
+    return list(await session.scalars(_OPEN_OF_CUSTOMER, parameters))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -119,16 +119,20 @@ async def link_uses_to_visit(
     return result.rowcount or 0
 
 
+_REMEMBER_CUSTOMER = (
+    update(User)
+    .where(User.id == bindparam("user"))
+    .values(last_customer_id=bindparam("customer"), last_customer_at=bindparam("at"))
+    .execution_options(synchronize_session="fetch")
+)
+
+
 async def remember_customer(
     *, session: AsyncSession, user_id: int, customer_id: int, now: datetime
 ) -> None:
     """Note the customer whose card the user just opened (context for objection answers)."""
-    await session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(last_customer_id=customer_id, last_customer_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
+    parameters = {"user": user_id, "customer": customer_id, "at": now}
+    await session.execute(_REMEMBER_CUSTOMER, parameters)
 
 
 async def add_suggestion(

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
+
+_CLAIM = {
+    dialect: insert(ProcessedUpdate)
+    .values(platform=bindparam("platform"), update_id=bindparam("update_id"))
+    .on_conflict_do_nothing()
+    .returning(ProcessedUpdate.update_id)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+"""Built once: every update runs it (see `storage.queries` on prebuilt statements)."""
 
 
 async def claim_update(*, session: AsyncSession, platform: str, update_id: str) -> bool:
@@ -18,14 +27,9 @@ async def claim_update(*, session: AsyncSession, platform: str, update_id: str) 
     The row commits with the update's effects, so a crash before commit lets a redelivery
     through, and a concurrent redelivery waits on the key and then sees the conflict.
     """
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(ProcessedUpdate)
-        .values(platform=platform, update_id=update_id)
-        .on_conflict_do_nothing()
-        .returning(ProcessedUpdate.update_id)
-    )
-    return (await session.execute(statement)).first() is not None
+    statement = _CLAIM[session.bind.dialect.name]
+    parameters = {"platform": platform, "update_id": update_id}
+    return (await session.execute(statement, parameters)).first() is not None
 
 
 async def forget_updates_before(*, session: AsyncSession, cutoff: datetime) -> int:

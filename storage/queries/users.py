@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -151,20 +151,22 @@ async def active_users_on(
     return [(identity, user) for identity, user in rows]
 
 
+_IDENTITY_AND_USER = (
+    select(ChannelIdentity, User)
+    .join(User, User.id == ChannelIdentity.user_id)
+    .where(
+        ChannelIdentity.platform == bindparam("platform"),
+        ChannelIdentity.platform_user_id == bindparam("platform_user_id"),
+    )
+)
+
+
 async def find_identity_and_user(
     *, session: AsyncSession, platform: str, platform_user_id: str
 ) -> tuple[ChannelIdentity, User] | None:
     """The identity and its user in one round trip: the router asks this on every update."""
-    row = (
-        await session.execute(
-            select(ChannelIdentity, User)
-            .join(User, User.id == ChannelIdentity.user_id)
-            .where(
-                ChannelIdentity.platform == platform,
-                ChannelIdentity.platform_user_id == platform_user_id,
-            )
-        )
-    ).first()
+    parameters = {"platform": platform, "platform_user_id": platform_user_id}
+    row = (await session.execute(_IDENTITY_AND_USER, parameters)).first()
     return (row[0], row[1]) if row else None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Product, Visit, VisitOrder, VisitPlan
@@ -26,19 +26,21 @@ async def delete_visit(*, session: AsyncSession, visit: Visit) -> None:
     await session.flush()
 
 
+_OF_CUSTOMER = (
+    select(Visit)
+    .where(Visit.customer_id == bindparam("customer_id"))
+    .order_by(Visit.visited_at.desc(), Visit.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+
+
 async def visits_of_customer(
     *, session: AsyncSession, customer_id: int, limit: int, offset: int = 0
 ) -> list[Visit]:
     """The customer's visits, newest first."""
-    return list(
-        await session.scalars(
-            select(Visit)
-            .where(Visit.customer_id == customer_id)
-            .order_by(Visit.visited_at.desc(), Visit.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    )
+    parameters = {"customer_id": customer_id, "limit": limit, "offset": offset}
+    return list(await session.scalars(_OF_CUSTOMER, parameters))
 
 
 async def visits_by_reps(
@@ -54,23 +56,23 @@ async def visits_by_reps(
     )
 
 
+_ORDERED = (
+    select(func.coalesce(func.sum(VisitOrder.amount), 0))
+    .join(Visit, Visit.id == VisitOrder.visit_id)
+    .where(Visit.customer_id == bindparam("customer_id"))
+    .scalar_subquery()
+)
+_SUMMARY = select(
+    func.count(Visit.id), func.coalesce(func.sum(Visit.collected_amount), 0), _ORDERED
+).where(Visit.customer_id == bindparam("customer_id"))
+
+
 async def customer_summary(
     *, session: AsyncSession, customer_id: int
 ) -> tuple[int, Decimal, Decimal]:
     """Visits logged, order amounts and money collected to date, in one round trip."""
-    ordered = (
-        select(func.coalesce(func.sum(VisitOrder.amount), 0))
-        .join(Visit, Visit.id == VisitOrder.visit_id)
-        .where(Visit.customer_id == customer_id)
-        .scalar_subquery()
-    )
-    visits, collected, ordered_total = (
-        await session.execute(
-            select(
-                func.count(Visit.id), func.coalesce(func.sum(Visit.collected_amount), 0), ordered
-            ).where(Visit.customer_id == customer_id)
-        )
-    ).one()
+    parameters = {"customer_id": customer_id}
+    visits, collected, ordered_total = (await session.execute(_SUMMARY, parameters)).one()
     return int(visits), Decimal(ordered_total or 0), Decimal(collected or 0)
 
 
