@@ -111,7 +111,7 @@ async def seed(database_url: str) -> None:
 
 async def fresh_postgres(server: str) -> str:
     """An empty database on the given server for this run; `drop_postgres` removes it."""
-    name = f"salesbot_bench_{int(time.time())}"
+    name = f"salesbot_bench_{os.getpid()}_{int(time.time())}"
     admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
         await connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -39,7 +39,7 @@ async def open_customer(customer: Customer, seen: Visibility, ctx: Context) -> R
         return customer_name_only(customer)
     # The customer opened last is who an objection asked soon after is about.
     await remember_customer(
-        session=ctx.session, user_id=ctx.known_user.id, customer_id=customer.id, now=ctx.now()
+        session=ctx.session, user=ctx.known_user, customer_id=customer.id, now=ctx.now()
     )
     return await full_customer_card(customer, ctx)
 
