@@ -86,6 +86,21 @@ async def test_telegram_customer_button_shows_card_with_escaped_name(
     assert "text" not in answered.params
 
 
+async def test_telegram_typed_search_opens_the_customer_card_with_its_buttons(
+    telegram_settings: Settings, fake_api: FakeBotApi, db: async_sessionmaker[AsyncSession]
+) -> None:
+    """What reps do most: type a half-remembered name in pinyin, get the card to act on."""
+    rep = await add_telegram_user(db, REP_ID, "王磊", Role.REP)
+    customer_id = await add_customer(db, rep, "苏州华测精密仪器有限公司")
+    async with running(telegram_settings, fake_api):
+        fake_api.add_update(message_update(fake_api, REP_ID, "suzhou huace"))
+        [sent] = await fake_api.wait_for("sendMessage", chat_id=REP_ID)
+    assert "苏州华测精密仪器有限公司" in sent.params["text"]
+    rows = sent.params["reply_markup"]["inline_keyboard"]
+    pressed = [button["callback_data"] for row in rows for button in row]
+    assert any(data.startswith("visit:") and str(customer_id) in data for data in pressed)
+
+
 async def test_telegram_new_customer_grade_press_edits_the_question_in_place(
     telegram_settings: Settings, fake_api: FakeBotApi, db: async_sessionmaker[AsyncSession]
 ) -> None:
