@@ -49,9 +49,11 @@ logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0
 """How stale another worker's edits may look here; a refresh is one indexed query."""
-CLOCK_OVERLAP = timedelta(seconds=5)
-"""Re-read changes this far behind the last look: a row is stamped before its transaction
-commits, no single update's transaction lasts this long, and workers' clocks agree closer."""
+LOOK_BACK = timedelta(minutes=2)
+"""Each look re-reads the ids and stamps of rows changed this far before the last look: a row
+is stamped when written but seen only at commit, and the longest writes (an import of 100,000
+customers in one transaction, about 30 s) commit within this. Rows already indexed with the
+same stamp are not read again."""
 CHANGE_BATCH = 1_000
 """Changed rows fetched per query (an IN list well below every database's parameter limit)."""
 HIDDEN_HEADROOM = 4
@@ -156,9 +158,9 @@ class _Feed:
     model: Searchable
     record: Callable[[Row[Any], dict[str, Any]], Any]
     since: datetime | None = None
-    """Where the next look starts: the last look's time less the overlap. None before the
-    first look. Taken from the clock, not from the newest row, so after a big import the
-    look does not keep re-reading every row stamped near the import's end."""
+    """Where the next look starts: the last look's time less `LOOK_BACK`; None before the
+    first look. Taken from the clock, not from the newest row seen, so that once an import
+    has settled its rows are no longer re-read on every look."""
     stamps: dict[int, float] = field(default_factory=dict)
     """updated_at of each indexed row, so rows re-read in the overlap are not indexed again."""
 
@@ -212,10 +214,10 @@ class SearchService:
             if feed.since is None:
                 async for rows in key_batches(session=session, model=feed.model):
                     await self._take(session, feed, rows)
-                feed.since = started - CLOCK_OVERLAP
+                feed.since = started - LOOK_BACK
                 continue
             changed = await changed_rows(session=session, model=feed.model, since=feed.since)
-            feed.since = started - CLOCK_OVERLAP
+            feed.since = started - LOOK_BACK
             ids = [r.id for r in changed if feed.stamps.get(r.id) != r.updated_at.timestamp()]
             for start in range(0, len(ids), CHANGE_BATCH):
                 batch = ids[start : start + CHANGE_BATCH]

@@ -104,3 +104,31 @@ async def test_search_service_refresh_does_not_reread_rows_settled_before_the_la
         await search.refresh(session=session, force=True)
 
     assert read == [0, 0]
+
+
+async def test_search_service_refresh_takes_in_a_long_transactions_early_rows(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A row stamped a minute before its transaction committed (a large import) is still
+    found by the first look after the commit, though an earlier look has come and gone."""
+    rep = await _rep(sessions)
+    search = SearchService()
+    async with sessions() as session, session.begin():
+        await search.load(session=session)
+    async with sessions() as session, session.begin():
+        await search.refresh(session=session, force=True)
+    a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+    async with sessions() as session, session.begin():
+        session.add(
+            Customer(
+                legal_name="株洲航时电子衡器有限责任公司", owner_id=rep.id, updated_at=a_minute_ago
+            )
+        )
+
+    async with sessions() as session, session.begin():
+        await search.refresh(session=session, force=True)
+        found = await search.find_customers(
+            session=session, query="zhuzhouhangshi", user=rep, others="hidden"
+        )
+
+    assert [r.customer.legal_name for r in found.results] == ["株洲航时电子衡器有限责任公司"]
