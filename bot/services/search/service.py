@@ -162,7 +162,7 @@ class _Feed:
     first look. Taken from the clock, not from the newest row seen, so that once an import
     has settled its rows are no longer re-read on every look."""
     stamps: dict[int, float] = field(default_factory=dict)
-    """updated_at of each indexed row, so rows re-read in the overlap are not indexed again."""
+    """updated_at of each indexed row, so rows re-read in the look-back are not indexed again."""
 
 
 class SearchService:
