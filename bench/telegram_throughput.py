@@ -9,7 +9,9 @@ the fake receives its sendMessage. Two measurements per bot:
 - latency: open loop at 200 updates/s for 10 s, each user once a second, p50/p95/p99.
 
 Every message is a search, as reps type them (a trade name, pinyin, initials, a model), over
-the demo company's customers and catalogue; the echo bot just echoes the same text.
+the demo company's customers and catalogue; the echo bot just echoes the same text. A third
+run serves our Telegram channel with a router that answers at once without a database: the
+channel's own cost, so what is left of salesbot's is the turn (database and search).
 
 Targets: salesbot ≥ 50 % of the echo bot's updates/s; p99 ≤ 150 ms at 200 updates/s.
 
@@ -218,7 +220,7 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
             else f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
         )
         await seed(database_url)
-        for name in ("salesbot", "echo"):
+        for name in ("salesbot", "echo", "channel"):
             port = free_port()
             url = f"http://127.0.0.1:{port}/telegram"
             env = {
@@ -232,11 +234,11 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
                 "WEB_PORT": str(port),
                 "LOG_LEVEL": "WARNING",
             }
-            command = (
-                [sys.executable, "-m", "bot.cli", "run"]
-                if name == "salesbot"
-                else [sys.executable, __file__, "--echo"]
-            )
+            command = {
+                "salesbot": [sys.executable, "-m", "bot.cli", "run"],
+                "echo": [sys.executable, __file__, "--echo"],
+                "channel": [sys.executable, __file__, "--channel-only"],
+            }[name]
             env["PYTHONPATH"] = str(PROJECT_ROOT)
             process = await asyncio.create_subprocess_exec(*command, env=env, cwd=directory)
             try:
@@ -309,6 +311,43 @@ def echo_bot() -> None:
     asyncio.run(main())
 
 
+def channel_only() -> None:
+    """Our Telegram channel as `salesbot run` starts it, with a router that answers at once."""
+    from bot.channels.telegram import TelegramChannel
+    from bot.config import Settings
+    from bot.messages import Incoming, Reply
+    from bot.web import WebServer
+
+    class AnsweringRouter:
+        """What the channel asks of the router, answered without a database."""
+
+        async def handle(self, incoming: Incoming) -> list[Reply]:
+            return [Reply(f"与“{incoming.text}”匹配的客户：\n1. 兰州兴宇食品有限公司")]
+
+        async def inline_query(self, *args: Any, **kwargs: Any) -> list[Any]:
+            return []
+
+        def command_menu(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+            return [("help", "help")]
+
+        async def known_chats(self, channel: str) -> list[Any]:
+            return []
+
+        async def chat_unreachable(self, channel: str, chat_id: str) -> None:
+            return None
+
+    async def main() -> None:
+        settings = Settings()
+        channel = TelegramChannel(AnsweringRouter(), settings)  # type: ignore[arg-type]
+        server = WebServer(settings.web_host, settings.web_port)
+        channel.mount(server)
+        await server.start()
+        await channel.start()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0)
@@ -317,8 +356,11 @@ if __name__ == "__main__":
         "--postgres", help="a PostgreSQL server URL to run salesbot on instead of SQLite"
     )
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--channel-only", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.echo:
         echo_bot()
+    elif arguments.channel_only:
+        channel_only()
     else:
         asyncio.run(bench(arguments.rate, arguments.seconds, arguments.postgres))
