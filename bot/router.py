@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards import stale_button
@@ -38,6 +39,7 @@ from bot.handlers import (
 from bot.i18n import N_, _, language_from_platform, set_language, using
 from bot.messages import Incoming, InlineResult, Reply
 from bot.services.search.service import SearchService
+from storage.engine import is_lost_connection
 from storage.models import Role, User
 from storage.queries.updates import claim_update
 from storage.queries.users import active_users_on, deactivate_chat, find_identity_and_user
@@ -264,8 +266,7 @@ class Router:
             language_from_platform(incoming.language_code) or self._settings.default_language
         )
         try:
-            async with self._sessions() as session, session.begin():
-                return await self._turn(incoming, session)
+            return await self._unit_of_work(incoming)
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             logger.exception(
@@ -282,6 +283,22 @@ class Router:
                     ).format(error_id=error_id)
                 )
             ]
+
+    async def _unit_of_work(self, incoming: Incoming) -> list[Reply]:
+        """The update's transaction; run again once if the connection had died (a database
+        restart). Even a commit cut off halfway is safe to repeat: the update's key, if it was
+        committed, makes the second run a duplicate."""
+        try:
+            return await self._transaction(incoming)
+        except DBAPIError as error:
+            if not is_lost_connection(error) or incoming.update_id is None:
+                raise
+            logger.warning("database connection lost; running update %s again", incoming.update_id)
+        return await self._transaction(incoming)
+
+    async def _transaction(self, incoming: Incoming) -> list[Reply]:
+        async with self._sessions() as session, session.begin():
+            return await self._turn(incoming, session)
 
     async def _turn(self, incoming: Incoming, session: AsyncSession) -> list[Reply]:
         if incoming.update_id is not None and not await claim_update(

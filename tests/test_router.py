@@ -7,12 +7,16 @@ import logging
 import re
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text as sql
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.app import App
 from bot.context import Context
 from bot.messages import Incoming, Reply
 from bot.router import Router
+from storage.engine import is_sqlite
 from storage.models import (
     ChannelIdentity,
     Customer,
@@ -22,6 +26,7 @@ from storage.models import (
     Team,
     User,
 )
+from tests.conftest import postgres_url
 from tests.support import (
     ADMIN,
     PLAIN_TEXT,
@@ -352,3 +357,34 @@ async def test_router_unknown_user_lang_applies_to_that_answer_only(
 
     assert text_of(replies) == "I will speak English from now on."
     assert await count_rows(sessions, User, User.name == STRANGER) == 0
+
+
+# --- the database going away -------------------------------------------------------------
+
+
+async def test_router_update_after_the_server_dropped_its_connections_is_run_again(
+    router: Router, sessions: async_sessionmaker[AsyncSession], db_url: str
+) -> None:
+    """A PostgreSQL restart kills the pooled connections; the update that finds one dead
+    runs again on a fresh one, and the rep never sees the apology."""
+    if is_sqlite(db_url):
+        pytest.skip("SQLite has no server connection to lose")
+    await say(router, "/whoami")  # the pool now holds a live connection
+    admin = create_async_engine(postgres_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with admin.connect() as connection:
+        killed = await connection.scalar(
+            sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = :n"
+            ),
+            {"n": make_url(db_url).username},
+        )
+    await admin.dispose()
+
+    replies = await say(router, "/lang en")
+
+    assert killed >= 1
+    assert text_of(replies) == translate(
+        "I will speak {language} from now on.", "en", language="English"
+    )
+    rep = await fetch_one(sessions, User, User.name == REP)
+    assert rep.language == "en"
