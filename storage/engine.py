@@ -85,6 +85,9 @@ class OneTripSQLite(AsyncAdapt_aiosqlite_dbapi):
     thread hand-offs per statement, each waiting for a thread to wake, while the one SQLite
     connection is held (see :func:`create_engine`). Here the thread runs all four at once.
     Streaming (server-side) cursors keep aiosqlite's own cursor and fetch in batches.
+
+    It queues work with aiosqlite's `_execute` on its `_conn`, the same internals SQLAlchemy's
+    adapter uses (for isolation levels); every SQLite test runs through it.
     """
 
     def connect(self, *args: Any, **kwargs: Any) -> AsyncAdapt_aiosqlite_connection:
