@@ -16,7 +16,6 @@ from bot.app import App
 from bot.context import Context
 from bot.messages import Incoming, Reply
 from bot.router import Router
-from storage.engine import is_sqlite
 from storage.models import (
     ChannelIdentity,
     Customer,
@@ -362,13 +361,12 @@ async def test_router_unknown_user_lang_applies_to_that_answer_only(
 # --- the database going away -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_router_update_after_the_server_dropped_its_connections_is_run_again(
     router: Router, sessions: async_sessionmaker[AsyncSession], db_url: str
 ) -> None:
     """A PostgreSQL restart kills the pooled connections; the update that finds one dead
     runs again on a fresh one, and the rep never sees the apology."""
-    if is_sqlite(db_url):
-        pytest.skip("SQLite has no server connection to lose")
     await say(router, "/whoami")  # the pool now holds a live connection
     admin = create_async_engine(postgres_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     async with admin.connect() as connection:
