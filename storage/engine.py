@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    AsyncAdapt_aiosqlite_ss_cursor,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -43,7 +44,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     connections contending inside SQLite would sleep in its busy handler (up to 100 ms a try).
     Other processes on the same file still meet the busy timeout.
 
-    Statements go through :class:`OneTripSQLite`, one trip to aiosqlite's thread each.
+    Statements go through :class:`OneTripSQLite`, one trip to aiosqlite's thread each; the
+    `BEGIN IMMEDIATE` rides along with the transaction's first statement.
     """
     if not is_sqlite(url):
         # No pre-ping: it is a round trip before every transaction (about 1 ms of an update's
@@ -73,7 +75,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.connection.dbapi_connection.begin_pending = True
 
     return engine
 
@@ -84,6 +86,9 @@ class OneTripSQLite(AsyncAdapt_aiosqlite_dbapi):
     aiosqlite makes a cursor's creation, `execute`, `fetchall` and `close` a trip each: four
     thread hand-offs per statement, each waiting for a thread to wake, while the one SQLite
     connection is held (see :func:`create_engine`). Here the thread runs all four at once.
+    The transaction's `BEGIN IMMEDIATE` goes with its first statement, and the rollback that
+    returns a connection to the pool is skipped when no transaction is open (after a commit):
+    an update's transaction then costs one trip per statement plus its commit.
     Streaming (server-side) cursors keep aiosqlite's own cursor and fetch in batches.
 
     It queues work with aiosqlite's `_execute` on its `_conn`, the same internals SQLAlchemy's
@@ -99,10 +104,18 @@ class _OneTripAdaptedCursor(AsyncAdapt_aiosqlite_cursor):
     _awaitable_cursor_close = False
 
     def _make_new_cursor(self, connection: Any) -> Any:
-        return _OneTripCursor(connection)
+        return _OneTripCursor(self._adapt_connection)
 
     def _aenter_cursor(self, cursor: Any) -> Any:
         return cursor
+
+
+class _StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
+    __slots__ = ()
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await self._adapt_connection.begin_if_pending()
+        return await super()._execute_async(operation, parameters)
 
 
 class _OneTripCursor:
@@ -111,8 +124,8 @@ class _OneTripCursor:
 
     arraysize = 1
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
+    def __init__(self, adapter: _OneTripConnection) -> None:
+        self._adapter = adapter
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
@@ -125,8 +138,11 @@ class _OneTripCursor:
         return await self._run("executemany", sql, parameters)
 
     async def _run(self, method: str, sql: str, parameters: Any) -> _OneTripCursor:
-        connection = self._connection
-        outcome = await connection._execute(_statement, connection._conn, method, sql, parameters)
+        begin, self._adapter.begin_pending = self._adapter.begin_pending, False
+        connection = self._adapter._connection
+        outcome = await connection._execute(
+            _statement, connection._conn, begin, method, sql, parameters
+        )
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         return self
 
@@ -139,14 +155,47 @@ class _OneTripCursor:
 
 
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("begin_pending",)
     _cursor_cls = _OneTripAdaptedCursor
+    _ss_cursor_cls = _StreamingCursor
+
+    begin_pending: bool
+    """SQLAlchemy began a transaction; `BEGIN IMMEDIATE` is sent with the next statement."""
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)
+        self.begin_pending = False
+
+    async def begin_if_pending(self) -> None:
+        if self.begin_pending:
+            self.begin_pending = False
+            await self._connection.execute(BEGIN)
+
+    def _in_transaction(self) -> bool:
+        """Read on the loop's thread: the connection is ours alone while checked out."""
+        raw = self._connection._connection
+        return raw is not None and raw.in_transaction
+
+    def rollback(self) -> None:
+        self.begin_pending = False
+        if self._in_transaction():
+            super().rollback()
+
+    def commit(self) -> None:
+        self.begin_pending = False
+        if self._in_transaction():
+            super().commit()
+
+
+BEGIN = "BEGIN IMMEDIATE"
 
 
 def _statement(
-    connection: sqlite3.Connection, method: str, sql: str, parameters: Any
+    connection: sqlite3.Connection, begin: bool, method: str, sql: str, parameters: Any
 ) -> tuple[Any, int, int | None, list[Any]]:
-    """On the database thread: run one statement to the end."""
+    """On the database thread: begin if asked, then run one statement to the end."""
+    if begin:
+        connection.execute(BEGIN)
     cursor = connection.cursor()
     try:
         getattr(cursor, method)(sql, parameters)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.engine import create_engine, create_session_factory, is_sqlite, unit_of_work
@@ -140,7 +142,8 @@ async def test_engine_sqlite_statement_is_one_trip_to_the_database_thread(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each trip waits for a thread wake-up while the one connection is held; aiosqlite
-    alone makes four per statement (cursor, execute, fetchall, close)."""
+    alone makes four per statement (cursor, execute, fetchall, close), plus BEGIN and the
+    pool's rollback."""
     engine = create_engine(sqlite_url)
     trips = 0
     execute = aiosqlite.Connection._execute
@@ -151,16 +154,42 @@ async def test_engine_sqlite_statement_is_one_trip_to_the_database_thread(
         return await execute(self, fn, *args, **kwargs)
 
     try:
-        async with engine.connect() as connection:
-            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        async with engine.connect():
+            pass  # the pool's first connection, made outside the count
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        async with engine.begin() as connection:
             rows = (await connection.execute(text("SELECT 1 UNION ALL SELECT 2"))).all()
             inserted = await connection.execute(
                 text("INSERT INTO teams (name, created_at) VALUES ('华东二组', '2026-01-01')")
             )
         assert [tuple(row) for row in rows] == [(1,), (2,)]
         assert inserted.rowcount == 1
-        assert trips == 4  # BEGIN IMMEDIATE, the two statements, the ROLLBACK on close
+        assert trips == 3  # the two statements (the first with BEGIN IMMEDIATE), the COMMIT
+
+        trips = 0
+        async with engine.connect() as connection:
+            await connection.execute(text("DELETE FROM teams"))
+        assert trips == 2  # the statement, the ROLLBACK on close
+        async with engine.connect() as connection:
+            kept = await connection.scalar(text("SELECT count(*) FROM teams"))
+        assert kept == 1
     finally:
+        await engine.dispose()
+
+
+async def test_engine_sqlite_streaming_read_begins_its_transaction(sqlite_url: str) -> None:
+    """A streamed select first in a transaction must still take the write lock at BEGIN."""
+    engine = create_engine(sqlite_url)
+    contender = sqlite3.connect(make_url(sqlite_url).database or "", timeout=0.05)
+    contender.isolation_level = None
+    try:
+        async with engine.begin() as connection:
+            stream = await connection.stream(text("SELECT 1"))
+            assert [tuple(row) async for row in stream] == [(1,)]
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                contender.execute("BEGIN IMMEDIATE")
+    finally:
+        contender.close()
         await engine.dispose()
 
 
