@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Language, Settings
-from storage.models import User
+from storage.models import DialogState, User
 
 if TYPE_CHECKING:
     from bot.dialogs.engine import DialogEngine
@@ -29,6 +29,8 @@ class Context:
     clock: Callable[[], datetime]
     dialogs: DialogEngine
     search: SearchService
+    dialog: DialogState | None = None
+    """The chat's saved dialog, read with the user; the dialog engine locks it before use."""
 
     def now(self) -> datetime:
         return self.clock()

@@ -40,9 +40,9 @@ from bot.i18n import N_, _, language_from_platform, set_language, using
 from bot.messages import Incoming, InlineResult, Reply
 from bot.services.search.service import SearchService
 from storage.engine import is_lost_connection
-from storage.models import Role, User
+from storage.models import DialogState, Role, User
 from storage.queries.updates import claim_update
-from storage.queries.users import active_users_on, deactivate_chat, find_identity_and_user
+from storage.queries.users import Sender, active_users_on, deactivate_chat, find_sender
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,13 @@ class Router:
         )
         self.search = search_service or SearchService()
 
-    def _context(self, session: AsyncSession, user: User | None, language: Language) -> Context:
+    def _context(
+        self,
+        session: AsyncSession,
+        user: User | None,
+        language: Language,
+        dialog: DialogState | None = None,
+    ) -> Context:
         return Context(
             session=session,
             settings=self._settings,
@@ -196,6 +202,7 @@ class Router:
             clock=self._clock,
             dialogs=self.dialogs,
             search=self.search,
+            dialog=dialog,
         )
 
     @property
@@ -307,14 +314,15 @@ class Router:
             logger.info("duplicate update skipped: %s %s", incoming.channel, incoming.update_id)
             return []
 
-        user = await self._identify(incoming, session)
+        sender = await self._identify(incoming, session)
+        user = sender.user if sender else None
         language: Language = (
             (user.language if user and user.language else None)  # type: ignore[assignment]
             or language_from_platform(incoming.language_code)
             or self._settings.default_language
         )
         set_language(language)
-        ctx = self._context(session, user, language)
+        ctx = self._context(session, user, language, sender.dialog if sender else None)
 
         if len(incoming.text) > self._settings.max_message_chars:
             return [
@@ -346,22 +354,25 @@ class Router:
             return await self._command(incoming, ctx, user)
         return await self._text_handler(incoming, ctx)
 
-    async def _identify(self, incoming: Incoming, session: AsyncSession) -> User | None:
-        found = await find_identity_and_user(
-            session=session, platform=incoming.channel, platform_user_id=incoming.user_id
+    async def _identify(self, incoming: Incoming, session: AsyncSession) -> Sender | None:
+        """The sender if known and active, with the chat's dialog (none in a group)."""
+        sender = await find_sender(
+            session=session,
+            platform=incoming.channel,
+            platform_user_id=incoming.user_id,
+            chat_id=None if incoming.is_group else incoming.chat_id,
         )
-        if found is None or not found[1].active:
+        if sender is None or not sender.user.active:
             return None
-        identity, user = found
-        if not identity.active and not incoming.is_group:
-            identity.active = True  # writing to us again: the chat is reachable again
-        return user
+        if not sender.identity.active and not incoming.is_group:
+            sender.identity.active = True  # writing to us again: the chat is reachable again
+        return sender
 
     async def _user_of(self, channel: str, user_id: str, session: AsyncSession) -> User | None:
-        found = await find_identity_and_user(
-            session=session, platform=channel, platform_user_id=user_id
+        sender = await find_sender(
+            session=session, platform=channel, platform_user_id=user_id, chat_id=None
         )
-        return found[1] if found is not None and found[1].active else None
+        return sender.user if sender is not None and sender.user.active else None
 
     async def _command(self, incoming: Incoming, ctx: Context, user: User) -> list[Reply]:
         command = self._commands.get(incoming.command or "")

@@ -20,7 +20,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.messages import Incoming, Reply, buttons
 from storage.models import DialogState
-from storage.queries.dialogs import drop_dialog, load_dialog, save_dialog
+from storage.queries.dialogs import drop_dialog, lock_dialog, save_dialog
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class DialogEngine:
 
     async def cancel(self, incoming: Incoming, ctx: Context) -> str | None:
         """Drop the active dialog; returns its title when there was one."""
-        saved = await self._active(incoming, ctx)
+        saved = await self._active(ctx)
         if saved is None:
             return None
         await drop_dialog(
@@ -146,7 +146,7 @@ class DialogEngine:
 
     async def handle(self, incoming: Incoming, ctx: Context) -> list[Reply] | None:
         """Feed the input to the active dialog; None when there is none (or it expired)."""
-        saved = await self._active(incoming, ctx)
+        saved = await self._active(ctx)
         if saved is None:
             return None
         dialog = self._dialogs.get(saved.dialog)
@@ -200,15 +200,10 @@ class DialogEngine:
             prompt[0] = dataclasses.replace(prompt[0], edit=True)
         return [*outcome.replies, *prompt]
 
-    async def _active(self, incoming: Incoming, ctx: Context) -> DialogState | None:
-        if ctx.user is None:
+    async def _active(self, ctx: Context) -> DialogState | None:
+        if ctx.user is None or ctx.dialog is None:
             return None
-        return await load_dialog(
-            session=ctx.session,
-            user_id=ctx.user.id,
-            channel=incoming.channel,
-            chat_id=incoming.chat_id,
-        )
+        return await lock_dialog(session=ctx.session, state=ctx.dialog)
 
     @staticmethod
     def _value(incoming: Incoming, dialog: Dialog[Any], state: StrEnum) -> str | None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     ChannelIdentity,
+    DialogState,
     Invite,
     Role,
     Team,
@@ -151,9 +153,25 @@ async def active_users_on(
     return [(identity, user) for identity, user in rows]
 
 
-_IDENTITY_AND_USER = (
-    select(ChannelIdentity, User)
+class Sender(NamedTuple):
+    """Who wrote: the platform identity, its user, and the chat's saved dialog if any."""
+
+    identity: ChannelIdentity
+    user: User
+    dialog: DialogState | None
+
+
+_SENDER = (
+    select(ChannelIdentity, User, DialogState)
     .join(User, User.id == ChannelIdentity.user_id)
+    .outerjoin(
+        DialogState,
+        and_(
+            DialogState.user_id == User.id,
+            DialogState.channel == ChannelIdentity.platform,
+            DialogState.chat_id == bindparam("chat_id"),
+        ),
+    )
     .where(
         ChannelIdentity.platform == bindparam("platform"),
         ChannelIdentity.platform_user_id == bindparam("platform_user_id"),
@@ -161,13 +179,17 @@ _IDENTITY_AND_USER = (
 )
 
 
-async def find_identity_and_user(
-    *, session: AsyncSession, platform: str, platform_user_id: str
-) -> tuple[ChannelIdentity, User] | None:
-    """The identity and its user in one round trip: the router asks this on every update."""
-    parameters = {"platform": platform, "platform_user_id": platform_user_id}
-    row = (await session.execute(_IDENTITY_AND_USER, parameters)).first()
-    return (row[0], row[1]) if row else None
+async def find_sender(
+    *, session: AsyncSession, platform: str, platform_user_id: str, chat_id: str | None
+) -> Sender | None:
+    """Identity, user and dialog in one round trip: the router asks this on every update.
+
+    The dialog is read without a lock (PostgreSQL cannot lock the nullable side of an outer
+    join); `lock_dialog` takes it when the dialog is used. No `chat_id`: no dialog.
+    """
+    parameters = {"platform": platform, "platform_user_id": platform_user_id, "chat_id": chat_id}
+    row = (await session.execute(_SENDER, parameters)).first()
+    return Sender(*row) if row else None
 
 
 async def link_team_chat(

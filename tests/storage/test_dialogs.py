@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.engine import unit_of_work
 from storage.models import DialogState, Role, User
-from storage.queries.dialogs import drop_dialog, load_dialog, save_dialog
+from storage.queries.dialogs import drop_dialog, load_dialog, lock_dialog, save_dialog
+from storage.queries.users import bind_identity, find_sender
 from tests.support import count_rows
 
 NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
@@ -82,3 +83,70 @@ async def test_dialogs_second_state_for_same_chat_is_refused(
             await save_dialog(session=session, state=_state(user_id))
 
     assert await count_rows(sessions, DialogState) == 1
+
+
+async def test_dialogs_sender_comes_with_that_chats_dialog_only(
+    sessions: async_sessionmaker[AsyncSession], user_id: int
+) -> None:
+    async with unit_of_work(sessions) as session:
+        user = await session.get_one(User, user_id)
+        await bind_identity(
+            session=session, user=user, platform="terminal", platform_user_id="u1", chat_id="u1"
+        )
+        await save_dialog(session=session, state=_state(user_id, "chat-1", state="grade"))
+
+    async with unit_of_work(sessions) as session:
+        found = {
+            chat: await find_sender(
+                session=session, platform="terminal", platform_user_id="u1", chat_id=chat
+            )
+            for chat in ("chat-1", "chat-2", None)
+        }
+        stranger = await find_sender(
+            session=session, platform="terminal", platform_user_id="u2", chat_id="chat-1"
+        )
+    assert {chat: sender.user.id for chat, sender in found.items() if sender} == {
+        "chat-1": user_id,
+        "chat-2": user_id,
+        None: user_id,
+    }
+    dialog = found["chat-1"].dialog if found["chat-1"] else None
+    assert dialog is not None and (dialog.chat_id, dialog.state) == ("chat-1", "grade")
+    assert [found[chat].dialog for chat in ("chat-2", None) if found[chat]] == [None, None]
+    assert stranger is None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_dialogs_lock_reads_again_what_another_update_changed_meanwhile(
+    sessions: async_sessionmaker[AsyncSession], user_id: int
+) -> None:
+    """The dialog read with the user is unlocked; locking it must see a step another worker
+    committed since, and a dialog another worker ended must not come back."""
+    async with unit_of_work(sessions) as session:
+        user = await session.get_one(User, user_id)
+        await bind_identity(
+            session=session, user=user, platform="terminal", platform_user_id="u1", chat_id="u1"
+        )
+        await save_dialog(session=session, state=_state(user_id, "chat-1", state="name"))
+        await save_dialog(session=session, state=_state(user_id, "chat-2", state="name"))
+
+    async with unit_of_work(sessions) as session:
+        first, second = [
+            sender.dialog
+            for chat in ("chat-1", "chat-2")
+            if (
+                sender := await find_sender(
+                    session=session, platform="terminal", platform_user_id="u1", chat_id=chat
+                )
+            )
+        ]
+        assert first is not None and second is not None
+        async with unit_of_work(sessions) as other:
+            moved = await other.get_one(DialogState, first.id)
+            moved.state = "grade"
+            await drop_dialog(session=other, user_id=user_id, channel="terminal", chat_id="chat-2")
+
+        assert first.state == "name"
+        locked = await lock_dialog(session=session, state=first)
+        assert locked is not None and locked.state == "grade"
+        assert await lock_dialog(session=session, state=second) is None
