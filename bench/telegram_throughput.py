@@ -8,6 +8,10 @@ the fake receives its sendMessage. Two measurements per bot:
   chat stay within the per-chat burst, so Telegram's 1 message/s per chat does not cap it);
 - latency: open loop at 200 updates/s for 10 s, each user once a second, p50/p95/p99.
 
+"CPU ms" is the bot process's CPU time per update over the burst, from /proc: on a shared
+machine it moves far less from run to run than the rates do, so it is the figure to compare
+versions by.
+
 Every message is a search, as reps type them (a trade name, pinyin, initials, a model), over
 the demo company's customers and catalogue; the echo bot just echoes the same text. A third
 run serves our Telegram channel with a router that answers at once without a database: the
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import statistics
 import sys
@@ -171,8 +176,22 @@ async def wait_replies(api: TimingBotApi, expected: int, limit: float = 60) -> N
         await asyncio.sleep(0.005)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux); NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(
-    api: TimingBotApi, http: aiohttp.ClientSession, url: str, rate: float, seconds: float
+    api: TimingBotApi,
+    http: aiohttp.ClientSession,
+    url: str,
+    rate: float,
+    seconds: float,
+    pid: int,
 ) -> dict[str, float]:
     users = [FIRST_USER_ID + n for n in range(USERS)]
     # Warm-up: one message per user (first-time caches, connections), not counted.
@@ -180,11 +199,12 @@ async def measure(
     await wait_replies(api, USERS)
 
     api.replies, api.latencies = 0, []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds(pid)
     burst = [u for _ in range(BURST_PER_USER) for u in users]
     await asyncio.gather(*(post(http, api, url, u, time.perf_counter()) for u in burst))
     await wait_replies(api, len(burst))
     throughput = len(burst) / (api.last_reply - start)
+    cpu_per_update = (cpu_seconds(pid) - cpu) / len(burst)
     await asyncio.sleep(1.5)  # let the per-chat buckets refill before the open loop
 
     api.replies, api.latencies = 0, []
@@ -203,6 +223,7 @@ async def measure(
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "throughput": throughput,
+        "cpu": cpu_per_update * 1000,
         "p50": cuts[49] * 1000,
         "p95": cuts[94] * 1000,
         "p99": cuts[98] * 1000,
@@ -247,7 +268,7 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
                     await wait_healthy(http, port, process)
                     api.pending.clear()
                     api.replies = 0
-                    results[name] = await measure(api, http, url, rate, seconds)
+                    results[name] = await measure(api, http, url, rate, seconds, process.pid)
             finally:
                 process.terminate()
                 await process.wait()
@@ -256,10 +277,10 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
     await api.stop()
 
     print(f"\n{USERS} users; open loop at {rate:.0f} updates/s for {seconds:.0f} s")
-    print(f"{'':10}{'updates/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    print(f"{'':10}{'updates/s':>11}{'CPU ms':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for name, figures in results.items():
         print(
-            f"{name:10}{figures['throughput']:11.0f}{figures['p50']:9.1f}"
+            f"{name:10}{figures['throughput']:11.0f}{figures['cpu']:8.2f}{figures['p50']:9.1f}"
             f"{figures['p95']:9.1f}{figures['p99']:9.1f}"
         )
     ratio = results["salesbot"]["throughput"] / results["echo"]["throughput"]
