@@ -349,28 +349,25 @@ async def customer_history(
     cadence: Mapping[str, int],
     page: int = 0,
 ) -> CustomerHistory:
-    visits = await visit_queries.visits_of_customer(
-        session=session, customer_id=customer.id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
+    shown = await visit_queries.visit_page_of_customer(
+        session=session, customer=customer, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
     )
     latest = (
-        visits
+        shown.visits
         if page == 0
         else await visit_queries.visits_of_customer(
             session=session, customer_id=customer.id, limit=1
         )
     )
-    total_visits, ordered, collected = await visit_queries.customer_summary(
-        session=session, customer_id=customer.id
-    )
     return CustomerHistory(
-        visits=visits,
-        total_visits=total_visits,
+        visits=shown.visits,
+        total_visits=shown.total,
         page=page,
         follow_ups=await follow_up_queries.open_follow_ups_of_customer(
             session=session, customer_id=customer.id
         ),
-        ordered=ordered,
-        collected=collected,
+        ordered=shown.ordered,
+        collected=shown.collected,
         cadence=cadence_of(customer.grade, _local_day(latest, now), now.date(), cadence),
     )
 

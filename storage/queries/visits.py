@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
-from storage.models import Product, Visit, VisitOrder, VisitPlan
+from storage.models import Customer, Product, Visit, VisitOrder, VisitPlan
 
 
 async def add_visit(*, session: AsyncSession, visit: Visit) -> Visit:
@@ -74,6 +76,49 @@ async def customer_summary(
     parameters = {"customer_id": customer_id}
     visits, collected, ordered_total = (await session.execute(_SUMMARY, parameters)).one()
     return int(visits), Decimal(ordered_total or 0), Decimal(collected or 0)
+
+
+class VisitPage(NamedTuple):
+    """A page of a customer's visits, newest first, and the totals over all of them."""
+
+    visits: list[Visit]
+    total: int
+    ordered: Decimal
+    collected: Decimal
+
+
+_PAGE = (
+    select(
+        Visit,
+        func.count().over(),
+        func.coalesce(func.sum(Visit.collected_amount).over(), 0),
+        _ORDERED,
+    )
+    .options(lazyload(Visit.customer))  # the card's own customer, from the identity map
+    .where(Visit.customer_id == bindparam("customer_id"))
+    .order_by(Visit.visited_at.desc(), Visit.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+
+
+async def visit_page_of_customer(
+    *, session: AsyncSession, customer: Customer, limit: int, offset: int = 0
+) -> VisitPage:
+    """The card's history in one round trip: the window functions count and sum over every
+    visit before the page is cut. Only a page past the end needs the totals asked apart."""
+    parameters = {"customer_id": customer.id, "limit": limit, "offset": offset}
+    rows = (await session.execute(_PAGE, parameters)).all()
+    if rows:
+        _visit, total, collected, ordered = rows[0]
+        visits = [row[0] for row in rows]
+        return VisitPage(visits, int(total), Decimal(ordered or 0), Decimal(collected or 0))
+    if offset == 0:
+        return VisitPage([], 0, Decimal(0), Decimal(0))
+    total, ordered_total, collected_total = await customer_summary(
+        session=session, customer_id=customer.id
+    )
+    return VisitPage([], total, ordered_total, collected_total)
 
 
 async def last_order(*, session: AsyncSession, customer_id: int) -> Visit | None:

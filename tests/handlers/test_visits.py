@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.router import Router
 from bot.services.objections import seed_objection_library
+from storage.engine import unit_of_work
 from storage.models import (
     AuditLog,
+    Customer,
     DialogState,
     FollowUp,
     FollowUpStatus,
@@ -18,6 +20,7 @@ from storage.models import (
     Visit,
     VisitPlan,
 )
+from storage.queries.visits import visit_page_of_customer
 from tests.dialogs.conftest import VisitWorld
 from tests.support import (
     MANAGER,
@@ -96,11 +99,29 @@ async def test_customer_card_history_pages_through_visits(
         clock.advance(days=1)
         await _log(chat, f"华为 见了王总 第{day}次 下周三回访")
 
+    await _log(chat, "华为 见了王总 订了 SW-F1-20KG-C 20个 共5000元 下周三送货")
+
     (first,) = await chat.press(f"cust:{world.huawei}")
     assert "Visits (1/2):" in first.text
+    assert "Orders to date: 5,000" in first.text
     (older,) = await chat.press(f"visit:history:{world.huawei}:1")
     assert "Visits (2/2):" in older.text
+    assert "Orders to date: 5,000" in older.text  # totals count every visit, not the page's
     assert older.edit
+
+
+async def test_customer_visit_page_past_the_end_still_has_the_totals(
+    router: Router, sessions: async_sessionmaker[AsyncSession], world: VisitWorld
+) -> None:
+    await _log(Conversation(router), "华为 见了王总 订了 SW-F1-20KG-C 20个 共5000元 下周三送货")
+
+    async with unit_of_work(sessions) as session:
+        huawei = await session.get_one(Customer, world.huawei)
+        first = await visit_page_of_customer(session=session, customer=huawei, limit=3)
+        beyond = await visit_page_of_customer(session=session, customer=huawei, limit=3, offset=3)
+
+    assert (len(first.visits), first.total, first.ordered) == (1, 1, 5000)
+    assert (beyond.visits, beyond.total, beyond.ordered) == ([], 1, 5000)
 
 
 async def test_brief_after_visits_gives_at_most_ten_lines(
