@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,8 +12,10 @@ import aiosqlite
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import engine as engine_module
 from storage.engine import create_engine, create_session_factory, is_sqlite, unit_of_work
 from storage.models import Invite, Role, Team
 
@@ -131,19 +134,16 @@ async def test_engine_sqlite_connection_uses_wal_and_foreign_keys(sqlite_url: st
         async with engine.connect() as connection:
             journal = await connection.scalar(text("PRAGMA journal_mode"))
             foreign_keys = await connection.scalar(text("PRAGMA foreign_keys"))
-            busy = await connection.scalar(text("PRAGMA busy_timeout"))
         assert (journal, foreign_keys) == ("wal", 1)
-        assert busy >= 5_000
     finally:
         await engine.dispose()
 
 
-async def test_engine_sqlite_statement_is_one_trip_to_the_database_thread(
+async def test_engine_sqlite_statements_run_on_the_loop_and_bulk_on_the_thread(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each trip waits for a thread wake-up while the one connection is held; aiosqlite
-    alone makes four per statement (cursor, execute, fetchall, close), plus BEGIN and the
-    pool's rollback."""
+    """A hand-off to aiosqlite's thread waits for the GIL behind the loop's work under load;
+    an update's statements, BEGIN and COMMIT make none, a bulk insert still goes there."""
     engine = create_engine(sqlite_url)
     trips = 0
     execute = aiosqlite.Connection._execute
@@ -153,27 +153,110 @@ async def test_engine_sqlite_statement_is_one_trip_to_the_database_thread(
         trips += 1
         return await execute(self, fn, *args, **kwargs)
 
+    insert = text("INSERT INTO teams (name, created_at) VALUES (:name, '2026-01-01')")
     try:
         async with engine.connect():
             pass  # the pool's first connection, made outside the count
         monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
         async with engine.begin() as connection:
             rows = (await connection.execute(text("SELECT 1 UNION ALL SELECT 2"))).all()
-            inserted = await connection.execute(
-                text("INSERT INTO teams (name, created_at) VALUES ('华东二组', '2026-01-01')")
-            )
+            inserted = await connection.execute(insert, {"name": "华东二组"})
         assert [tuple(row) for row in rows] == [(1,), (2,)]
         assert inserted.rowcount == 1
-        assert trips == 3  # the two statements (the first with BEGIN IMMEDIATE), the COMMIT
+        assert trips == 0
 
-        trips = 0
+        async with engine.begin() as connection:
+            await connection.execute(insert, [{"name": "华南一组"}, {"name": "华南二组"}])
+        assert trips == 1
+
         async with engine.connect() as connection:
             await connection.execute(text("DELETE FROM teams"))
-        assert trips == 2  # the statement, the ROLLBACK on close
         async with engine.connect() as connection:
             kept = await connection.scalar(text("SELECT count(*) FROM teams"))
-        assert kept == 1
+        assert kept == 3  # the delete was rolled back on close
     finally:
+        await engine.dispose()
+
+
+async def test_engine_sqlite_waits_for_another_process_without_blocking_the_loop(
+    sqlite_url: str,
+) -> None:
+    """An import from the command line holds the write lock; the bot's next transaction waits
+    for it while the loop goes on serving everyone else."""
+    engine = create_engine(sqlite_url)
+    other = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    async def release() -> None:
+        await asyncio.sleep(0.3)
+        other.execute("COMMIT")
+
+    ticker, releaser = asyncio.create_task(tick()), asyncio.create_task(release())
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO teams (name, created_at) VALUES ('华北', '2026-01-01')")
+            )
+            ticks_while_waiting = ticks
+        assert ticks_while_waiting >= 20
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT count(*) FROM teams")) == 1
+    finally:
+        ticker.cancel()
+        await releaser
+        other.close()
+        await engine.dispose()
+
+
+async def test_engine_sqlite_long_transaction_lets_the_loop_go_round(sqlite_url: str) -> None:
+    """Statements run on the loop; a long run of them (an import's flush) must still let the
+    other chats be served in between."""
+    engine = create_engine(sqlite_url)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    try:
+        async with engine.begin() as connection:
+            before, started = ticks, time.perf_counter()
+            names = iter(range(100_000))
+            while time.perf_counter() - started < 0.2:
+                await connection.execute(
+                    text("INSERT INTO teams (name, created_at) VALUES (:n, '2026-01-01')"),
+                    {"n": f"组{next(names)}"},
+                )
+            assert ticks - before >= 3
+    finally:
+        ticker.cancel()
+        await engine.dispose()
+
+
+async def test_engine_sqlite_gives_up_on_a_lock_after_the_busy_timeout(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    engine = create_engine(sqlite_url)
+    other = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            async with engine.begin() as connection:
+                await connection.execute(text("SELECT 1"))
+    finally:
+        other.close()
         await engine.dispose()
 
 
