@@ -364,7 +364,7 @@ async def customer_history(
         total_visits=shown.total,
         page=page,
         follow_ups=await follow_up_queries.open_follow_ups_of_customer(
-            session=session, customer_id=customer.id
+            session=session, customer=customer
         ),
         ordered=shown.ordered,
         collected=shown.collected,
@@ -405,7 +405,7 @@ async def build_brief(
         customer=customer,
         last_visit=recent[0] if recent else None,
         follow_ups=await follow_up_queries.open_follow_ups_of_customer(
-            session=session, customer_id=customer.id
+            session=session, customer=customer
         ),
         complaints=[v for v in recent if v.complaint][:2],
         objections=list(dict.fromkeys(code for v in recent for code in v.objections)),

@@ -6,8 +6,9 @@ from datetime import date
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
-from storage.models import FollowUp, FollowUpStatus
+from storage.models import Customer, FollowUp, FollowUpStatus
 
 
 async def add_follow_up(*, session: AsyncSession, follow_up: FollowUp) -> FollowUp:
@@ -47,6 +48,7 @@ async def open_follow_ups_of_rep(
 
 _OPEN_OF_CUSTOMER = (
     select(FollowUp)
+    .options(lazyload(FollowUp.customer))  # the caller's customer, from the identity map
     .where(
         FollowUp.customer_id == bindparam("customer_id"),
         FollowUp.status == FollowUpStatus.OPEN,
@@ -57,7 +59,8 @@ _OPEN_OF_CUSTOMER = (
 
 
 async def open_follow_ups_of_customer(
-    *, session: AsyncSession, customer_id: int, limit: int = 5
+    *, session: AsyncSession, customer: Customer, limit: int = 5
 ) -> list[FollowUp]:
-    parameters = {"customer_id": customer_id, "limit": limit}
+    """The customer's open follow-ups, soonest first; each one's `customer` is the one given."""
+    parameters = {"customer_id": customer.id, "limit": limit}
     return list(await session.scalars(_OPEN_OF_CUSTOMER, parameters))

@@ -7,6 +7,7 @@ wrote its keys.
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -167,14 +168,21 @@ class ProductIndex:
             self._match_sku(q, attrs, scores)
         self._match_attributes(attrs, scores)
 
+        rounded = {pid: round(score, 3) for pid, (score, _match) in scores.items()}
+        contenders: Iterable[int] = rounded
+        if len(rounded) > limit:
+            # Only a score as good as the limit-th best can place; the ties are broken below.
+            cutoff = heapq.nlargest(limit, rounded.values())[-1]
+            contenders = [pid for pid, score in rounded.items() if score >= cutoff]
+
         def key(pid: int) -> tuple[float, bool, bool, int, int]:
             p = self._products[pid]
             preferred = bool(prefer and prefer(pid))
             standard = DEFAULT_SHAPE in p.shapes
-            return (-round(scores[pid][0], 3), not preferred, not standard, len(p.text), pid)
+            return (-rounded[pid], not preferred, not standard, len(p.text), pid)
 
-        ranked = sorted(scores, key=key)[:limit]
-        return [Hit(pid, round(scores[pid][0], 3), scores[pid][1]) for pid in ranked]
+        ranked = sorted(contenders, key=key)[:limit]
+        return [Hit(pid, rounded[pid], scores[pid][1]) for pid in ranked]
 
     def _match_sku(
         self, q: str, attrs: dict[str, Any], scores: dict[int, tuple[float, str]]
