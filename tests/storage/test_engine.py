@@ -178,38 +178,58 @@ async def test_engine_sqlite_statements_run_on_the_loop_and_bulk_on_the_thread(
         await engine.dispose()
 
 
+class LoopTurns:
+    """Watches the event loop while the block runs: how long it was ever kept from a turn."""
+
+    def __init__(self) -> None:
+        self.longest_gap = 0.0
+
+    async def __aenter__(self) -> LoopTurns:
+        self._task = asyncio.create_task(self._turn())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._task.cancel()
+
+    async def _turn(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0)
+            now = time.perf_counter()
+            self.longest_gap = max(self.longest_gap, now - last)
+            last = now
+
+
+def _locked_by_another_process(sqlite_url: str) -> sqlite3.Connection:
+    """A connection of another process (a CLI import) holding the write lock."""
+    other = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
 async def test_engine_sqlite_waits_for_another_process_without_blocking_the_loop(
     sqlite_url: str,
 ) -> None:
     """An import from the command line holds the write lock; the bot's next transaction waits
     for it while the loop goes on serving everyone else."""
     engine = create_engine(sqlite_url)
-    other = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.005)
+    other = _locked_by_another_process(sqlite_url)
 
     async def release() -> None:
         await asyncio.sleep(0.3)
         other.execute("COMMIT")
 
-    ticker, releaser = asyncio.create_task(tick()), asyncio.create_task(release())
+    releaser = asyncio.create_task(release())
     try:
-        async with engine.begin() as connection:
+        async with LoopTurns() as turns, engine.begin() as connection:
             await connection.execute(
                 text("INSERT INTO teams (name, created_at) VALUES ('华北', '2026-01-01')")
             )
-            ticks_while_waiting = ticks
-        assert ticks_while_waiting >= 20
+        assert turns.longest_gap < 0.1
         async with engine.connect() as connection:
             assert await connection.scalar(text("SELECT count(*) FROM teams")) == 1
     finally:
-        ticker.cancel()
         await releaser
         other.close()
         await engine.dispose()
@@ -219,28 +239,15 @@ async def test_engine_sqlite_long_transaction_lets_the_loop_go_round(sqlite_url:
     """Statements run on the loop; a long run of them (an import's flush) must still let the
     other chats be served in between."""
     engine = create_engine(sqlite_url)
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    ticker = asyncio.create_task(tick())
-    await asyncio.sleep(0)
+    insert = text("INSERT INTO teams (name, created_at) VALUES (:n, '2026-01-01')")
     try:
-        async with engine.begin() as connection:
-            before, started = ticks, time.perf_counter()
+        async with LoopTurns() as turns, engine.begin() as connection:
+            started = time.perf_counter()
             names = iter(range(100_000))
-            while time.perf_counter() - started < 0.2:
-                await connection.execute(
-                    text("INSERT INTO teams (name, created_at) VALUES (:n, '2026-01-01')"),
-                    {"n": f"组{next(names)}"},
-                )
-            assert ticks - before >= 3
+            while time.perf_counter() - started < 0.3:
+                await connection.execute(insert, {"n": f"组{next(names)}"})
+        assert turns.longest_gap < 0.1
     finally:
-        ticker.cancel()
         await engine.dispose()
 
 
@@ -249,8 +256,7 @@ async def test_engine_sqlite_gives_up_on_a_lock_after_the_busy_timeout(
 ) -> None:
     monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
     engine = create_engine(sqlite_url)
-    other = sqlite3.connect(make_url(sqlite_url).database or "", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
+    other = _locked_by_another_process(sqlite_url)
     try:
         with pytest.raises(OperationalError, match="locked"):
             async with engine.begin() as connection:
