@@ -90,9 +90,9 @@ class EventLoopSQLite(AsyncAdapt_aiosqlite_dbapi):
 
     aiosqlite runs every call on a thread of its own and wakes the loop for the answer. Under
     load that thread waits for the GIL behind the loop's Python work at every statement, while
-    the one SQLite connection is held (see :func:`create_engine`): the bench's updates went
-    from 7.9 to 4.5 ms of CPU, 115 to 209 a second, when the statements ran on the loop
-    instead. An update's statements hit indexes and take microseconds, less than a hand-off.
+    the one SQLite connection is held (see :func:`create_engine`). With the statements on the
+    loop the Telegram bench's updates took about half the CPU (`docs/architecture.md`). An
+    update's statements hit indexes and take microseconds, less than a hand-off costs.
 
     - The transaction's `BEGIN IMMEDIATE` goes with its first statement. It is where another
       process's lock is met; SQLite's busy timeout is 0, so a busy BEGIN sleeps on the loop
