@@ -149,7 +149,7 @@ class _LoopCursor:
     async def executemany(self, sql: str, parameters: Sequence[Any]) -> _LoopCursor:
         return self._keep(await self._adapter.run(_on_thread, "executemany", sql, parameters))
 
-    def _keep(self, outcome: tuple[Any, int, int | None, list[Any]]) -> _LoopCursor:
+    def _keep(self, outcome: _Outcome) -> _LoopCursor:
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         return self
 

@@ -59,15 +59,14 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None:
             raise RuntimeError("AiohttpRequest is not initialized")
-        files = request_data.multipart_data if request_data else {}
         body: aiohttp.FormData | bytes | None = None
         headers = None
-        write = MEDIA_WRITE_TIMEOUT if files else READ_TIMEOUT
-        if files:
-            body = aiohttp.FormData()
-            for name, value in request_data.json_parameters.items():  # type: ignore[union-attr]
+        write = READ_TIMEOUT
+        if request_data is not None and request_data.multipart_data:
+            body, write = aiohttp.FormData(), MEDIA_WRITE_TIMEOUT
+            for name, value in request_data.json_parameters.items():
                 body.add_field(name, value)
-            for name, (file_name, content, mime_type) in files.items():
+            for name, (file_name, content, mime_type) in request_data.multipart_data.items():
                 body.add_field(name, content, filename=file_name, content_type=mime_type)
         elif request_data is not None:
             body, headers = json.dumps(request_data.parameters, ensure_ascii=False).encode(), JSON
