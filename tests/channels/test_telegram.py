@@ -9,9 +9,11 @@ from decimal import Decimal
 import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import App
 from bot.channels.telegram import PLATFORM, TelegramChannel
+from bot.channels.telegram.transport import AiohttpRequest
 from bot.cli import invite
 from bot.config import Settings
 from bot.services.onboarding import create_invite
@@ -20,6 +22,7 @@ from storage.queries.pushes import enqueue_push
 from tests.channels.conftest import WEBHOOK_SECRET, add_telegram_user, running
 from tests.channels.fake_bot_api import (
     BOT_USER,
+    TOKEN,
     FakeBotApi,
     inline_update,
     message_update,
@@ -370,3 +373,25 @@ async def test_telegram_photo_in_visit_dialog_is_stored_and_referenced(
     assert stored["file_ref"].startswith("media:telegram/")
     path = telegram_settings.media_dir / stored["file_ref"].removeprefix("media:")
     assert path.read_bytes() == b"\xff\xd8 the scale"
+
+
+async def test_telegram_transport_sends_json_and_uploads_as_multipart(
+    fake_api: FakeBotApi,
+) -> None:
+    """Requests go as JSON (typed values, nested markup); files as multipart with their bytes."""
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("打开", callback_data="cust:7")]])
+    photo = b"\x89PNG\r\n\x1a\n-chart-"
+    bot = Bot(TOKEN, base_url=fake_api.base_url, request=AiohttpRequest())
+    async with bot:
+        text = "华为 &amp; <b>报价</b>"
+        await bot.send_message(REP_ID, text, parse_mode="HTML", reply_markup=markup)
+        await bot.send_photo(REP_ID, photo, caption="周报 · 华东一组", reply_markup=markup)
+
+    (message,) = fake_api.calls_of("sendMessage")
+    assert message.params["chat_id"] == REP_ID
+    assert message.params["text"] == text
+    assert message.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "cust:7"
+    (sent,) = fake_api.calls_of("sendPhoto")
+    assert sent.params["photo"] == photo
+    assert sent.params["caption"] == "周报 · 华东一组"
+    assert sent.params["reply_markup"]["inline_keyboard"][0][0]["text"] == "打开"
