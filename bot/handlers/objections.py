@@ -115,8 +115,7 @@ async def _answer(
     context = await answer_context(
         session=ctx.session,
         user=user,
-        channel=incoming.channel,
-        chat_id=incoming.chat_id,
+        dialog=ctx.dialog,
         now=ctx.now(),
         zone=ZoneInfo(user.time_zone or ctx.settings.time_zone),
         text=query,

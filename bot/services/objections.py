@@ -47,7 +47,6 @@ from storage.models import (
 )
 from storage.queries import objections as queries
 from storage.queries.customers import get_customer
-from storage.queries.dialogs import load_dialog
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "objection_scripts.json"
 LANGUAGES = ("zh_CN", "zh_TW", "en")
@@ -989,16 +988,15 @@ async def answer_context(
     *,
     session: AsyncSession,
     user: User,
-    channel: str,
-    chat_id: str,
+    dialog: DialogState | None,
     now: datetime,
     zone: ZoneInfo,
     text: str,
     language: str,
 ) -> AnswerContext:
-    """The customer the rep is with: the visit being logged, else a card opened just now."""
-    state = await load_dialog(session=session, user_id=user.id, channel=channel, chat_id=chat_id)
-    customer_id, contact_id = _visit_ids(state)
+    """The customer the rep is with: the visit being logged in `dialog` (the chat's, as the
+    router read it), else a card opened just now."""
+    customer_id, contact_id = _visit_ids(dialog)
     recent = user.last_customer_at is not None and now - user.last_customer_at <= RECENT_CUSTOMER
     if customer_id is None and recent:
         customer_id = user.last_customer_id

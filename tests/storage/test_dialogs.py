@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.engine import unit_of_work
 from storage.models import DialogState, Role, User
-from storage.queries.dialogs import drop_dialog, load_dialog, lock_dialog, save_dialog
+from storage.queries.dialogs import drop_dialog, lock_dialog, save_dialog
 from storage.queries.users import bind_identity, find_sender
 from tests.support import count_rows
 
@@ -23,7 +23,18 @@ async def user_id(sessions: async_sessionmaker[AsyncSession]) -> int:
         user = User(name="王磊", role=Role.REP, managed_teams=[])
         session.add(user)
         await session.flush()
+        await bind_identity(
+            session=session, user=user, platform="terminal", platform_user_id="u1", chat_id="u1"
+        )
         return user.id
+
+
+async def _dialog_of(session: AsyncSession, chat_id: str) -> DialogState | None:
+    """The chat's dialog as the router reads it, with the sender."""
+    sender = await find_sender(
+        session=session, platform="terminal", platform_user_id="u1", chat_id=chat_id
+    )
+    return sender.dialog if sender else None
 
 
 def _state(user_id: int, chat_id: str = "chat-1", state: str = "name") -> DialogState:
@@ -46,15 +57,11 @@ async def test_dialogs_saved_state_loads_back_with_its_data(
         await save_dialog(session=session, state=_state(user_id, state="grade"))
 
     async with unit_of_work(sessions) as session:
-        loaded = await load_dialog(
-            session=session, user_id=user_id, channel="terminal", chat_id="chat-1"
-        )
+        loaded = await _dialog_of(session, "chat-1")
         assert loaded is not None
         assert (loaded.state, loaded.history, loaded.updated_at) == ("grade", ["name"], NOW)
         assert loaded.data == {"legal_name": "宁波测试衡器有限公司", "similar": None}
-        other_chat = await load_dialog(
-            session=session, user_id=user_id, channel="terminal", chat_id="chat-2"
-        )
+        other_chat = await _dialog_of(session, "chat-2")
         assert other_chat is None
 
 
@@ -89,10 +96,6 @@ async def test_dialogs_sender_comes_with_that_chats_dialog_only(
     sessions: async_sessionmaker[AsyncSession], user_id: int
 ) -> None:
     async with unit_of_work(sessions) as session:
-        user = await session.get_one(User, user_id)
-        await bind_identity(
-            session=session, user=user, platform="terminal", platform_user_id="u1", chat_id="u1"
-        )
         await save_dialog(session=session, state=_state(user_id, "chat-1", state="grade"))
 
     async with unit_of_work(sessions) as session:
@@ -123,23 +126,11 @@ async def test_dialogs_lock_reads_again_what_another_update_changed_meanwhile(
     """The dialog read with the user is unlocked; locking it must see a step another worker
     committed since, and a dialog another worker ended must not come back."""
     async with unit_of_work(sessions) as session:
-        user = await session.get_one(User, user_id)
-        await bind_identity(
-            session=session, user=user, platform="terminal", platform_user_id="u1", chat_id="u1"
-        )
         await save_dialog(session=session, state=_state(user_id, "chat-1", state="name"))
         await save_dialog(session=session, state=_state(user_id, "chat-2", state="name"))
 
     async with unit_of_work(sessions) as session:
-        first, second = [
-            sender.dialog
-            for chat in ("chat-1", "chat-2")
-            if (
-                sender := await find_sender(
-                    session=session, platform="terminal", platform_user_id="u1", chat_id=chat
-                )
-            )
-        ]
+        first, second = [await _dialog_of(session, chat) for chat in ("chat-1", "chat-2")]
         assert first is not None and second is not None
         async with unit_of_work(sessions) as other:
             moved = await other.get_one(DialogState, first.id)
