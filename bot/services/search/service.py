@@ -210,20 +210,23 @@ class SearchService:
 
     async def _pull(self, session: AsyncSession) -> None:
         for feed in self._feeds:
-            started = utcnow()
+            next_since = utcnow() - LOOK_BACK
             if feed.since is None:
                 async for rows in key_batches(session=session, model=feed.model):
                     await self._take(session, feed, rows)
-                feed.since = started - LOOK_BACK
-                continue
-            changed = await changed_rows(session=session, model=feed.model, since=feed.since)
-            feed.since = started - LOOK_BACK
-            ids = [r.id for r in changed if feed.stamps.get(r.id) != r.updated_at.timestamp()]
-            for start in range(0, len(ids), CHANGE_BATCH):
-                batch = ids[start : start + CHANGE_BATCH]
-                await self._take(
-                    session, feed, await key_rows(session=session, model=feed.model, ids=batch)
-                )
+            else:
+                await self._take_changed(session, feed, feed.since)
+            feed.since = next_since
+
+    async def _take_changed(self, session: AsyncSession, feed: _Feed, since: datetime) -> None:
+        """Index the rows changed since `since` that the feed does not hold as they are."""
+        changed = await changed_rows(session=session, model=feed.model, since=since)
+        ids = [r.id for r in changed if feed.stamps.get(r.id) != r.updated_at.timestamp()]
+        for start in range(0, len(ids), CHANGE_BATCH):
+            batch = ids[start : start + CHANGE_BATCH]
+            await self._take(
+                session, feed, await key_rows(session=session, model=feed.model, ids=batch)
+            )
 
     async def _take(self, session: AsyncSession, feed: _Feed, rows: Sequence[Row[Any]]) -> None:
         """Index rows; those without keys of the current version get them computed and stored."""
