@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from bot.config import Settings
@@ -35,6 +37,22 @@ class App:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@contextmanager
+def settled_heap() -> Iterator[None]:
+    """While serving, keep what start-up built (the search indexes: hundreds of thousands of
+    objects) out of the cyclic collector's sight.
+
+    They live as long as the process, yet every full collection walked them all: a pause of
+    100-200 ms every few seconds under load, the slowest replies of the Telegram bench.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 QUIET_LOGGERS = ("httpx", "httpcore", "alembic.runtime.migration")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from telegram.error import TelegramError
 
-from bot.app import App, configure_logging
+from bot.app import App, configure_logging, settled_heap
 from bot.channels.base import ServedChannel
 from bot.channels.telegram import TelegramChannel, invite_link
 from bot.channels.terminal import PLATFORM as TERMINAL
@@ -210,7 +210,8 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
             )
             return 2
         await app.start()
-        await serve(app, channels, stop or _stop_on_signals())
+        with settled_heap():
+            await serve(app, channels, stop or _stop_on_signals())
         return 0
     finally:
         await app.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -74,6 +75,15 @@ async def test_telegram_help_from_known_rep_lists_commands_in_html(
     assert sent.params["parse_mode"] == "HTML"
     assert "/new_customer" in sent.params["text"]
     assert "/invite" not in sent.params["text"]
+
+
+async def test_salesbot_run_keeps_the_startup_heap_from_the_collector_while_serving(
+    telegram_settings: Settings, fake_api: FakeBotApi
+) -> None:
+    assert gc.get_freeze_count() == 0
+    async with running(telegram_settings, fake_api):
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
 
 
 async def test_telegram_customer_button_shows_card_with_escaped_name(
