@@ -225,11 +225,13 @@ class ProductIndex:
     ) -> None:
         if not attrs:
             return
-        only_words = attrs.keys() == {"rest"}
+        wanted = _Wanted(attrs)
+        needed = MIN_WORD_SHARE * len(wanted.rest) if attrs.keys() == {"rest"} else 0.0
         for p in self._candidates(attrs):
-            if only_words and _rest_matched(attrs, p) < MIN_WORD_SHARE * len(attrs["rest"]):
+            rest = wanted.rest_matched(p)
+            if rest < needed:
                 continue
-            score = _attribute_score(attrs, p)
+            score = wanted.score(p) + W_REST * rest
             if score >= MIN_ATTRIBUTE_SCORE and score > scores.get(p.id, (0.0, ""))[0]:
                 scores[p.id] = (score, "attributes")
 
@@ -280,38 +282,73 @@ def _dims_match(attrs: dict[str, Any], dims: tuple[float, float] | None) -> bool
     return any((round(a * f, 3), round(b * f, 3)) in wanted for f in DIM_FACTORS)
 
 
-def _attribute_score(attrs: dict[str, Any], p: _Product) -> float:
-    score = 0.0
-    for mass in attrs.get("masses", ()):
-        score += W_MASS if mass in p.masses else -W_MASS
-    grade = attrs.get("grade")
-    if grade:
-        score += W_GRADE if grade == p.grade else -W_GRADE
-    if "length" in attrs:
-        score += W_LENGTH if attrs["length"] == p.length else -W_LENGTH
-    if "dims" in attrs or "dims_mm" in attrs:
-        score += W_DIMS if _dims_match(attrs, p.dims) else -W_DIMS
-    shapes = attrs.get("shapes")
-    if shapes:
-        score += W_SHAPE if p.shapes.intersection(shapes) else -W_SHAPE
-    for cat in attrs.get("cats", ()):
-        score += W_CAT if cat in p.cats else -W_CAT
-    if p.is_range and not attrs.get("range") and "set" not in attrs.get("cats", ()):
-        score -= W_CAT  # "E1 1mg" is the single weight, not the set whose range starts at 1mg
-    for tag in attrs.get("tags", ()):
-        score += W_TAG if tag in p.tags else -W_TAG
-    if "pieces" in attrs:
-        score += W_PIECES if attrs["pieces"] == p.pieces else -W_PIECES
-    for number in attrs.get("numbers", ()):
-        score += W_NUMBER if number in p.numbers else -W_NUMBER
-    cert = attrs.get("cert")
-    if cert:
-        score += W_CERT if cert == p.cert else -W_CERT
-    elif p.cert:
-        score -= CERT_VARIANT_PENALTY
-    return score + W_REST * _rest_matched(attrs, p)
+class _Wanted:
+    """What a query asks of a product, read out of its attributes once: a search scores every
+    candidate (a hundred or more for "F1 20kg"), and each asks only what the query names."""
 
+    __slots__ = (
+        "attrs",
+        "cats",
+        "cert",
+        "dims",
+        "grade",
+        "length",
+        "masses",
+        "numbers",
+        "pieces",
+        "range_asked",
+        "rest",
+        "shapes",
+        "tags",
+    )
 
-def _rest_matched(attrs: dict[str, Any], p: _Product) -> int:
-    """How many of the query's unparsed words the product's name or tokens contain."""
-    return sum(1 for word in attrs.get("rest", ()) if word in p.text or word in p.tokens)
+    def __init__(self, attrs: dict[str, Any]) -> None:
+        self.attrs = attrs
+        self.masses: tuple[str, ...] = tuple(attrs.get("masses", ()))
+        self.grade: str | None = attrs.get("grade")
+        self.length: tuple[Any] | None = (attrs["length"],) if "length" in attrs else None
+        self.dims = "dims" in attrs or "dims_mm" in attrs
+        self.shapes: Any = attrs.get("shapes")
+        self.cats: tuple[str, ...] = tuple(attrs.get("cats", ()))
+        self.range_asked = bool(attrs.get("range")) or "set" in self.cats
+        self.tags: tuple[str, ...] = tuple(attrs.get("tags", ()))
+        self.pieces: tuple[Any] | None = (attrs["pieces"],) if "pieces" in attrs else None
+        self.numbers: tuple[str, ...] = tuple(attrs.get("numbers", ()))
+        self.cert: str | None = attrs.get("cert")
+        self.rest: tuple[str, ...] = tuple(attrs.get("rest", ()))
+
+    def rest_matched(self, p: _Product) -> int:
+        """How many of the query's unparsed words the product's name or tokens contain."""
+        if not self.rest:
+            return 0
+        return sum(1 for word in self.rest if word in p.text or word in p.tokens)
+
+    def score(self, p: _Product) -> float:
+        """Each attribute the query names adds its weight when the product has it and takes
+        it away when not; the leftover words are the caller's (`rest_matched`)."""
+        score = 0.0
+        for mass in self.masses:
+            score += W_MASS if mass in p.masses else -W_MASS
+        if self.grade:
+            score += W_GRADE if self.grade == p.grade else -W_GRADE
+        if self.length is not None:
+            score += W_LENGTH if self.length[0] == p.length else -W_LENGTH
+        if self.dims:
+            score += W_DIMS if _dims_match(self.attrs, p.dims) else -W_DIMS
+        if self.shapes:
+            score += W_SHAPE if p.shapes.intersection(self.shapes) else -W_SHAPE
+        for cat in self.cats:
+            score += W_CAT if cat in p.cats else -W_CAT
+        if p.is_range and not self.range_asked:
+            score -= W_CAT  # "E1 1mg" is the single weight, not the set whose range starts at 1mg
+        for tag in self.tags:
+            score += W_TAG if tag in p.tags else -W_TAG
+        if self.pieces is not None:
+            score += W_PIECES if self.pieces[0] == p.pieces else -W_PIECES
+        for number in self.numbers:
+            score += W_NUMBER if number in p.numbers else -W_NUMBER
+        if self.cert:
+            score += W_CERT if self.cert == p.cert else -W_CERT
+        elif p.cert:
+            score -= CERT_VARIANT_PENALTY
+        return score
