@@ -132,3 +132,82 @@ async def test_search_service_refresh_takes_in_a_long_transactions_early_rows(
         )
 
     assert [r.customer.legal_name for r in found.results] == ["株洲航时电子衡器有限责任公司"]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_search_service_quick_looks_do_not_read_back_an_import_that_just_committed(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For two minutes after an import every look read all of its rows back (600 ms for
+    100,000, with the loop held); only a wide look, once a minute, reaches back that far."""
+    rep = await _rep(sessions)
+    half_a_minute_ago = datetime.now(UTC) - timedelta(seconds=30)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(Customer),
+            [
+                {
+                    "legal_name": f"沈阳宝振钢铁{n}厂",
+                    "owner_id": rep.id,
+                    "updated_at": half_a_minute_ago,
+                }
+                for n in range(50)
+            ],
+        )
+    clock = _Clock()
+    search = SearchService(monotonic=clock)
+    async with sessions() as session, session.begin():
+        await search.load(session=session)
+
+    read: list[int] = []
+
+    async def counted(**kwargs: Any) -> list[Any]:
+        rows = await changed_rows(**kwargs)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(service_module, "changed_rows", counted)
+    for _ in range(3):
+        clock.now += service_module.REFRESH_SECONDS
+        async with sessions() as session, session.begin():
+            await search.refresh(session=session)
+    clock.now += service_module.WIDE_LOOK_SECONDS
+    async with sessions() as session, session.begin():
+        await search.refresh(session=session)
+
+    assert read == [0, 0, 0, 0, 0, 0, 50, 0]
+
+
+async def test_search_service_wide_look_takes_in_a_long_transactions_early_rows_in_a_minute(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    rep = await _rep(sessions)
+    clock = _Clock()
+    search = SearchService(monotonic=clock)
+    async with sessions() as session, session.begin():
+        await search.load(session=session)
+    a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+    async with sessions() as session, session.begin():
+        session.add(
+            Customer(
+                legal_name="株洲航时电子衡器有限责任公司", owner_id=rep.id, updated_at=a_minute_ago
+            )
+        )
+
+    names: list[list[str]] = []
+    for step in (service_module.REFRESH_SECONDS, service_module.WIDE_LOOK_SECONDS):
+        clock.now += step
+        async with sessions() as session, session.begin():
+            found = await search.find_customers(
+                session=session, query="zhuzhouhangshi", user=rep, others="hidden"
+            )
+        names.append([r.customer.legal_name for r in found.results])
+
+    assert names == [[], ["株洲航时电子衡器有限责任公司"]]
