@@ -13,6 +13,7 @@ from bot.services.search import service as service_module
 from bot.services.search.customer_keys import KEYS_VERSION
 from bot.services.search.service import SearchService
 from storage.models import Customer, Role, User
+from storage.queries.customers import customers_by_ids
 from storage.queries.search_keys import changed_rows
 
 
@@ -211,3 +212,44 @@ async def test_search_service_wide_look_takes_in_a_long_transactions_early_rows_
         names.append([r.customer.legal_name for r in found.results])
 
     assert names == [[], ["株洲航时电子衡器有限责任公司"]]
+
+
+async def test_search_service_loads_customers_a_page_at_a_time_past_hidden_ones(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each customer loaded costs its owner, team and contacts; the index's headroom for hidden
+    ones is read only when a page of them was hidden."""
+    rep = await _rep(sessions)
+    async with sessions() as session, session.begin():
+        other = User(name="赵强", role=Role.REP, managed_teams=[])
+        session.add(other)
+        await session.flush()
+        session.add_all(
+            [Customer(legal_name=f"沈阳宝振钢铁{n}厂", owner_id=other.id) for n in range(1, 9)]
+        )
+        await session.flush()
+        session.add(Customer(legal_name="沈阳宝振钢铁9厂", owner_id=None))
+    search = SearchService()
+    async with sessions() as session, session.begin():
+        await search.load(session=session)
+
+    loaded: list[int] = []
+
+    async def counted(**kwargs: Any) -> dict[int, Customer]:
+        loaded.append(len(kwargs["ids"]))
+        return await customers_by_ids(**kwargs)
+
+    monkeypatch.setattr(service_module, "customers_by_ids", counted)
+    async with sessions() as session, session.begin():
+        hidden = await search.find_customers(
+            session=session, query="shenyangbaozhen", user=rep, others="hidden"
+        )
+        pages_hidden = list(loaded)
+        loaded.clear()
+        shown = await search.find_customers(
+            session=session, query="shenyangbaozhen", user=rep, others="name_only"
+        )
+
+    assert [r.customer.legal_name for r in hidden.results] == ["沈阳宝振钢铁9厂"]
+    assert pages_hidden == [5, 4]
+    assert (len(shown.results), loaded) == (5, [5])
