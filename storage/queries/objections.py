@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,10 +129,21 @@ _REMEMBER_CUSTOMER = (
 """On the table: each card opened runs it, and the ORM's synchronising update costs more."""
 
 
+REMEMBER_AGAIN_AFTER = timedelta(minutes=1)
+"""A card opened again sooner (a rep going back and forth) is not written again: the note is
+for "asked soon after", measured in tens of minutes."""
+
+
 async def remember_customer(
     *, session: AsyncSession, user: User, customer_id: int, now: datetime
 ) -> None:
     """Note the customer whose card the user just opened (context for objection answers)."""
+    if (
+        user.last_customer_id == customer_id
+        and user.last_customer_at is not None
+        and now - user.last_customer_at < REMEMBER_AGAIN_AFTER
+    ):
+        return
     parameters = {"user": user.id, "customer": customer_id, "at": now}
     await session.execute(_REMEMBER_CUSTOMER, parameters)
     set_committed_value(user, "last_customer_id", customer_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.router import Router
@@ -111,6 +113,22 @@ async def test_obj_card_viewed_long_ago_answers_without_customer(
     replies = await rep.say("/obj 太贵了")
 
     assert "华康制药" not in text_of(replies)
+
+
+async def test_card_opened_again_within_a_minute_is_not_noted_again(
+    router: Router, sessions: async_sessionmaker[AsyncSession], people: dict[str, User], clock
+) -> None:
+    customer = await add_customer(sessions, people[REP])
+    rep = Conversation(router, REP, "zh-hans")
+    noted: list[datetime | None] = []
+    for seconds in (0, 40, 30):
+        clock.advance(seconds=seconds)
+        await rep.press(f"cust:{customer.id}")
+        user = await fetch_one(sessions, User, User.id == people[REP].id)
+        noted.append(user.last_customer_at)
+
+    first = clock.now - timedelta(seconds=70)
+    assert noted == [first, first, clock.now]
 
 
 async def test_obj_ambiguous_text_offers_likely_objections_as_buttons(
