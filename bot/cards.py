@@ -9,6 +9,7 @@ from bot.i18n import N_, _
 from bot.messages import Reply, buttons
 from bot.services.visits import Cadence, CustomerHistory
 from storage.models import Contact, Customer, FollowUp, Visit
+from storage.queries.visits import VisitEntry
 
 DASH = "—"
 
@@ -68,7 +69,7 @@ def contact_line(contact: Contact) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def visit_line(visit: Visit, ctx: Context) -> str:
+def visit_line(visit: Visit | VisitEntry, ctx: Context) -> str:
     """One visit in a history: date (the reader's), purpose, outcome, next step."""
     parts = [
         ctx.local(visit.visited_at).strftime("%m-%d"),

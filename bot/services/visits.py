@@ -35,6 +35,7 @@ from storage.queries import follow_ups as follow_up_queries
 from storage.queries import visits as visit_queries
 from storage.queries.audit import record_change
 from storage.queries.customers import get_customer
+from storage.queries.visits import VisitEntry
 
 """A rep corrects a visit while it is fresh; older ones are history the manager has read."""
 SNOOZE = timedelta(days=1)
@@ -308,7 +309,7 @@ class Cadence:
     overdue: bool
 
 
-def _local_day(visits: Sequence[Visit], now: datetime) -> date | None:
+def _local_day(visits: Sequence[Visit | VisitEntry], now: datetime) -> date | None:
     """The day of the newest visit in `now`'s zone (stored times are UTC)."""
     return visits[0].visited_at.astimezone(now.tzinfo).date() if visits else None
 
@@ -328,7 +329,7 @@ def cadence_of(
 class CustomerHistory:
     """What the customer card shows beyond the customer's own fields."""
 
-    visits: list[Visit]
+    visits: list[VisitEntry]
     total_visits: int
     page: int
     follow_ups: list[FollowUp]
