@@ -74,25 +74,27 @@ async def test_search_service_refresh_takes_in_a_row_written_elsewhere(
     assert [r.customer.legal_name for r in found.results] == ["株洲航时电子衡器有限责任公司"]
 
 
-async def test_search_service_refresh_does_not_reread_rows_settled_before_the_last_look(
-    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """After an import every row carries nearly the same stamp; later looks must not keep
-    reading them all (they did while the look started from the newest stamp seen)."""
+async def _loaded_after_import(
+    sessions: async_sessionmaker[AsyncSession], ago: timedelta, search: SearchService
+) -> SearchService:
+    """50 customers written `ago` in one go, then `search` loaded."""
     rep = await _rep(sessions)
-    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    stamp = datetime.now(UTC) - ago
     async with sessions() as session, session.begin():
         await session.execute(
             insert(Customer),
             [
-                {"legal_name": f"沈阳宝振钢铁{n}厂", "owner_id": rep.id, "updated_at": an_hour_ago}
+                {"legal_name": f"沈阳宝振钢铁{n}厂", "owner_id": rep.id, "updated_at": stamp}
                 for n in range(50)
             ],
         )
-    search = SearchService()
     async with sessions() as session, session.begin():
         await search.load(session=session)
+    return search
 
+
+def _count_changed_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each look reads back, one entry per table and look."""
     read: list[int] = []
 
     async def counted(**kwargs: Any) -> list[Any]:
@@ -101,6 +103,16 @@ async def test_search_service_refresh_does_not_reread_rows_settled_before_the_la
         return rows
 
     monkeypatch.setattr(service_module, "changed_rows", counted)
+    return read
+
+
+async def test_search_service_refresh_does_not_reread_rows_settled_before_the_last_look(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an import every row carries nearly the same stamp; later looks must not keep
+    reading them all (they did while the look started from the newest stamp seen)."""
+    search = await _loaded_after_import(sessions, timedelta(hours=1), SearchService())
+    read = _count_changed_rows(monkeypatch)
     async with sessions() as session, session.begin():
         await search.refresh(session=session, force=True)
 
@@ -148,33 +160,11 @@ async def test_search_service_quick_looks_do_not_read_back_an_import_that_just_c
 ) -> None:
     """For two minutes after an import every look read all of its rows back (600 ms for
     100,000, with the loop held); only a wide look, once a minute, reaches back that far."""
-    rep = await _rep(sessions)
-    half_a_minute_ago = datetime.now(UTC) - timedelta(seconds=30)
-    async with sessions() as session, session.begin():
-        await session.execute(
-            insert(Customer),
-            [
-                {
-                    "legal_name": f"沈阳宝振钢铁{n}厂",
-                    "owner_id": rep.id,
-                    "updated_at": half_a_minute_ago,
-                }
-                for n in range(50)
-            ],
-        )
     clock = _Clock()
-    search = SearchService(monotonic=clock)
-    async with sessions() as session, session.begin():
-        await search.load(session=session)
-
-    read: list[int] = []
-
-    async def counted(**kwargs: Any) -> list[Any]:
-        rows = await changed_rows(**kwargs)
-        read.append(len(rows))
-        return rows
-
-    monkeypatch.setattr(service_module, "changed_rows", counted)
+    search = await _loaded_after_import(
+        sessions, timedelta(seconds=30), SearchService(monotonic=clock)
+    )
+    read = _count_changed_rows(monkeypatch)
     for _ in range(3):
         clock.now += service_module.REFRESH_SECONDS
         async with sessions() as session, session.begin():
