@@ -292,6 +292,8 @@ class _Wanted:
         "cert",
         "dims",
         "grade",
+        "has_length",
+        "has_pieces",
         "length",
         "masses",
         "numbers",
@@ -306,13 +308,15 @@ class _Wanted:
         self.attrs = attrs
         self.masses: tuple[str, ...] = tuple(attrs.get("masses", ()))
         self.grade: str | None = attrs.get("grade")
-        self.length: tuple[Any] | None = (attrs["length"],) if "length" in attrs else None
+        self.has_length = "length" in attrs
+        self.length: Any = attrs.get("length")
         self.dims = "dims" in attrs or "dims_mm" in attrs
         self.shapes: Any = attrs.get("shapes")
         self.cats: tuple[str, ...] = tuple(attrs.get("cats", ()))
         self.range_asked = bool(attrs.get("range")) or "set" in self.cats
         self.tags: tuple[str, ...] = tuple(attrs.get("tags", ()))
-        self.pieces: tuple[Any] | None = (attrs["pieces"],) if "pieces" in attrs else None
+        self.has_pieces = "pieces" in attrs
+        self.pieces: Any = attrs.get("pieces")
         self.numbers: tuple[str, ...] = tuple(attrs.get("numbers", ()))
         self.cert: str | None = attrs.get("cert")
         self.rest: tuple[str, ...] = tuple(attrs.get("rest", ()))
@@ -331,8 +335,8 @@ class _Wanted:
             score += W_MASS if mass in p.masses else -W_MASS
         if self.grade:
             score += W_GRADE if self.grade == p.grade else -W_GRADE
-        if self.length is not None:
-            score += W_LENGTH if self.length[0] == p.length else -W_LENGTH
+        if self.has_length:
+            score += W_LENGTH if self.length == p.length else -W_LENGTH
         if self.dims:
             score += W_DIMS if _dims_match(self.attrs, p.dims) else -W_DIMS
         if self.shapes:
@@ -343,8 +347,8 @@ class _Wanted:
             score -= W_CAT  # "E1 1mg" is the single weight, not the set whose range starts at 1mg
         for tag in self.tags:
             score += W_TAG if tag in p.tags else -W_TAG
-        if self.pieces is not None:
-            score += W_PIECES if self.pieces[0] == p.pieces else -W_PIECES
+        if self.has_pieces:
+            score += W_PIECES if self.pieces == p.pieces else -W_PIECES
         for number in self.numbers:
             score += W_NUMBER if number in p.numbers else -W_NUMBER
         if self.cert:
