@@ -126,8 +126,9 @@ async def visit_page_of_customer(
     parameters = {"customer_id": customer.id, "limit": limit, "offset": offset}
     rows = (await session.execute(_PAGE, parameters)).all()
     if rows:
-        total, collected, ordered = rows[0][len(VisitEntry._fields) :]
-        visits = [VisitEntry(*row[: len(VisitEntry._fields)]) for row in rows]
+        columns = len(VisitEntry._fields)
+        visits = [VisitEntry(*row[:columns]) for row in rows]
+        total, collected, ordered = rows[0][columns:]
         return VisitPage(visits, int(total), Decimal(ordered or 0), Decimal(collected or 0))
     if offset == 0:
         return VisitPage([], 0, Decimal(0), Decimal(0))
