@@ -5,7 +5,7 @@ brief, follow-ups and the daily plan. No chat here: callers get data and build t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -309,9 +309,9 @@ class Cadence:
     overdue: bool
 
 
-def _local_day(visits: Sequence[Visit | VisitEntry], now: datetime) -> date | None:
-    """The day of the newest visit in `now`'s zone (stored times are UTC)."""
-    return visits[0].visited_at.astimezone(now.tzinfo).date() if visits else None
+def _local_day(moment: datetime | None, now: datetime) -> date | None:
+    """The day of `moment` (a visit's, stored in UTC) in `now`'s zone."""
+    return moment.astimezone(now.tzinfo).date() if moment else None
 
 
 def cadence_of(
@@ -353,13 +353,6 @@ async def customer_history(
     shown = await visit_queries.visit_page_of_customer(
         session=session, customer=customer, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE
     )
-    latest = (
-        shown.visits
-        if page == 0
-        else await visit_queries.visits_of_customer(
-            session=session, customer_id=customer.id, limit=1
-        )
-    )
     return CustomerHistory(
         visits=shown.visits,
         total_visits=shown.total,
@@ -369,7 +362,9 @@ async def customer_history(
         ),
         ordered=shown.ordered,
         collected=shown.collected,
-        cadence=cadence_of(customer.grade, _local_day(latest, now), now.date(), cadence),
+        cadence=cadence_of(
+            customer.grade, _local_day(shown.last_visited_at, now), now.date(), cadence
+        ),
     )
 
 
@@ -411,7 +406,12 @@ async def build_brief(
         complaints=[v for v in recent if v.complaint][:2],
         objections=list(dict.fromkeys(code for v in recent for code in v.objections)),
         contacts_met=list(met.values()),
-        cadence=cadence_of(customer.grade, _local_day(recent, now), now.date(), cadence),
+        cadence=cadence_of(
+            customer.grade,
+            _local_day(recent[0].visited_at if recent else None, now),
+            now.date(),
+            cadence,
+        ),
         last_order=await visit_queries.last_order(session=session, customer_id=customer.id),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,17 +64,11 @@ _ORDERED = (
     .scalar_subquery()
 )
 _SUMMARY = select(
-    func.count(Visit.id), func.coalesce(func.sum(Visit.collected_amount), 0), _ORDERED
+    func.count(Visit.id),
+    func.coalesce(func.sum(Visit.collected_amount), 0),
+    _ORDERED,
+    func.max(Visit.visited_at),
 ).where(Visit.customer_id == bindparam("customer_id"))
-
-
-async def customer_summary(
-    *, session: AsyncSession, customer_id: int
-) -> tuple[int, Decimal, Decimal]:
-    """Visits logged, order amounts and money collected to date, in one round trip."""
-    parameters = {"customer_id": customer_id}
-    visits, collected, ordered_total = (await session.execute(_SUMMARY, parameters)).one()
-    return int(visits), Decimal(ordered_total or 0), Decimal(collected or 0)
 
 
 class VisitEntry(NamedTuple):
@@ -94,6 +88,14 @@ class VisitPage(NamedTuple):
     total: int
     ordered: Decimal
     collected: Decimal
+    last_visited_at: datetime | None
+    """The newest visit's time, whichever page this is (the card's cadence line)."""
+
+    @classmethod
+    def of(
+        cls, visits: list[VisitEntry], total: int, collected: Any, ordered: Any, last: Any
+    ) -> VisitPage:
+        return cls(visits, int(total), Decimal(ordered or 0), Decimal(collected or 0), last)
 
 
 _PAGE = (
@@ -106,6 +108,7 @@ _PAGE = (
         func.count().over(),
         func.coalesce(func.sum(Visit.collected_amount).over(), 0),
         _ORDERED,
+        func.max(Visit.visited_at).over(),
     )
     .where(Visit.customer_id == bindparam("customer_id"))
     .order_by(Visit.visited_at.desc(), Visit.id.desc())
@@ -128,14 +131,10 @@ async def visit_page_of_customer(
     if rows:
         columns = len(VisitEntry._fields)
         visits = [VisitEntry(*row[:columns]) for row in rows]
-        total, collected, ordered = rows[0][columns:]
-        return VisitPage(visits, int(total), Decimal(ordered or 0), Decimal(collected or 0))
+        return VisitPage.of(visits, *rows[0][columns:])
     if offset == 0:
-        return VisitPage([], 0, Decimal(0), Decimal(0))
-    total, ordered_total, collected_total = await customer_summary(
-        session=session, customer_id=customer.id
-    )
-    return VisitPage([], total, ordered_total, collected_total)
+        return VisitPage.of([], 0, 0, 0, None)
+    return VisitPage.of([], *(await session.execute(_SUMMARY, parameters)).one())
 
 
 async def last_order(*, session: AsyncSession, customer_id: int) -> Visit | None:
