@@ -10,7 +10,7 @@ from bot.context import Context
 from bot.i18n import LANGUAGE_NAMES, _, parse_language, set_language
 from bot.messages import Incoming, Reply, buttons
 from storage.models import Role
-from storage.queries.users import managed_teams_of
+from storage.queries.users import managed_teams_of, team_of
 
 
 def role_name(role: str) -> str:
@@ -33,10 +33,11 @@ def show_help(ctx: Context, commands: Sequence[tuple[str, str]]) -> list[Reply]:
 
 async def whoami(incoming: Incoming, ctx: Context) -> list[Reply]:
     user = ctx.known_user
+    team = await team_of(session=ctx.session, user=user)
     lines = [
         _("Name: {name}").format(name=user.name),
         _("Role: {role}").format(role=role_name(user.role)),
-        _("Team: {team}").format(team=user.team.name if user.team else _("none")),
+        _("Team: {team}").format(team=team.name if team else _("none")),
     ]
     managed_teams = await managed_teams_of(session=ctx.session, user=user)
     if managed_teams:

@@ -98,6 +98,10 @@ async def get_or_create_team(*, session: AsyncSession, name: str) -> Team:
     return (await session.scalars(select(Team).where(Team.name == name))).one()
 
 
+async def team_of(*, session: AsyncSession, user: User) -> Team | None:
+    return await session.get(Team, user.team_id) if user.team_id is not None else None
+
+
 async def find_team(*, session: AsyncSession, name: str) -> Team | None:
     return await session.scalar(select(Team).where(Team.name == name))
 

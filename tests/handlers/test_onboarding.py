@@ -11,7 +11,7 @@ from bot.app import App
 from bot.router import Router
 from bot.services.onboarding import create_invite
 from storage.engine import unit_of_work
-from storage.models import ChannelIdentity, Invite, Push, Role, User
+from storage.models import ChannelIdentity, Invite, Push, Role, Team, User
 from storage.queries.users import managed_teams_of
 from tests.support import (
     ADMIN,
@@ -109,7 +109,8 @@ async def test_onboarding_good_code_binds_identity_and_tells_admins(
         f"Welcome, 孙悦! You joined as rep. Team: {TEAM}\n/help lists what I can do."
     )
     user = await fetch_one(sessions, User, User.name == "孙悦")
-    assert (user.role, user.team.name, user.language) == ("rep", TEAM, "en")
+    team = await fetch_one(sessions, Team, Team.id == user.team_id)
+    assert (user.role, team.name, user.language) == ("rep", TEAM, "en")
     identity = await fetch_one(
         sessions, ChannelIdentity, ChannelIdentity.platform_user_id == NEWCOMER
     )

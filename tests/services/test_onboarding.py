@@ -18,7 +18,7 @@ from bot.services.onboarding import (
     redeem_invite,
 )
 from storage.engine import unit_of_work
-from storage.models import AuditLog, ChannelIdentity, Invite, Role, User
+from storage.models import AuditLog, ChannelIdentity, Invite, Role, Team, User
 from storage.queries.users import managed_teams_of
 from tests.conftest import START
 from tests.support import count_rows, fetch_one
@@ -70,7 +70,8 @@ async def test_onboarding_good_code_makes_user_with_role_team_and_identity(
 
     assert isinstance(joined, Joined)
     user = await fetch_one(sessions, User, User.name == "新同事")
-    assert (user.role, user.team.name, user.language) == ("manager", "华东一组", "zh_TW")
+    team = await fetch_one(sessions, Team, Team.id == user.team_id)
+    assert (user.role, team.name, user.language) == ("manager", "华东一组", "zh_TW")
     async with sessions() as session:
         managed = await managed_teams_of(session=session, user=user)
     assert [team.name for team in managed] == ["华东一组"]
