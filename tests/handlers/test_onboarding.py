@@ -129,6 +129,7 @@ async def test_onboarding_good_code_binds_identity_and_tells_admins(
     # Now a known user: the next message is answered as one.
     whoami = await _newcomer(router).say("/whoami")
     assert "Name: 孙悦" in text_of(whoami) and "Role: rep" in text_of(whoami)
+    assert f"Team: {TEAM}" in text_of(whoami)
 
 
 async def test_onboarding_chat_invite_tells_only_the_inviter(
