@@ -46,6 +46,8 @@ MIN_WORD_SHARE = 0.5
 """A query of plain words only (no class, mass or material) must share half of them with a
 name; otherwise one common character (不 of 不锈钢) would match the whole catalogue."""
 """A product must match something positively to be offered at all."""
+ROUNDING = 0.0005
+"""Scores are compared to three places: within this of a cutoff a score may round onto it."""
 DIM_FACTORS = (1000.0, 10.0, 1.0)
 """Units a bare 1.2x1.2 may mean: metres (地磅), centimetres (平台秤 50x60) or millimetres."""
 
@@ -168,12 +170,17 @@ class ProductIndex:
             self._match_sku(q, attrs, scores)
         self._match_attributes(attrs, scores)
 
-        rounded = {pid: round(score, 3) for pid, (score, _match) in scores.items()}
+        if len(scores) > limit:
+            # Only a score as good as the limit-th best, to three places, can place; the ties
+            # are broken below. Rounding keeps the order, so the cutoff is the limit-th raw
+            # score rounded, and only the scores near it are rounded.
+            cutoff = round(heapq.nlargest(limit, (s for s, _match in scores.values()))[-1], 3)
+            near = cutoff - ROUNDING
+            rounded = {pid: round(s, 3) for pid, (s, _match) in scores.items() if s >= near}
+            rounded = {pid: score for pid, score in rounded.items() if score >= cutoff}
+        else:
+            rounded = {pid: round(s, 3) for pid, (s, _match) in scores.items()}
         contenders: Iterable[int] = rounded
-        if len(rounded) > limit:
-            # Only a score as good as the limit-th best can place; the ties are broken below.
-            cutoff = heapq.nlargest(limit, rounded.values())[-1]
-            contenders = [pid for pid, score in rounded.items() if score >= cutoff]
 
         def key(pid: int) -> tuple[float, bool, bool, int, int]:
             p = self._products[pid]
@@ -232,8 +239,10 @@ class ProductIndex:
             if rest < needed:
                 continue
             score = wanted.score(p) + W_REST * rest
-            if score >= MIN_ATTRIBUTE_SCORE and score > scores.get(p.id, (0.0, ""))[0]:
-                scores[p.id] = (score, "attributes")
+            if score >= MIN_ATTRIBUTE_SCORE:
+                best = scores.get(p.id)
+                if best is None or score > best[0]:
+                    scores[p.id] = (score, "attributes")
 
 
 def _grams(p: _Product) -> set[str]:
