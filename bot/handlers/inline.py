@@ -13,7 +13,8 @@ from bot.handlers.products import price_text
 from bot.i18n import _
 from bot.messages import InlineResult
 from bot.services.customers import Visibility
-from storage.models import Customer, Product
+from bot.services.search import ProductListing
+from storage.models import Customer
 
 RESULTS_PER_KIND = 8
 """Sixteen rows fill a phone's inline list; more only scroll past what was meant."""
@@ -54,7 +55,7 @@ def _customer_result(customer: Customer, seen: Visibility, ctx: Context) -> Inli
     )
 
 
-def _product_result(product: Product) -> InlineResult:
+def _product_result(product: ProductListing) -> InlineResult:
     price = price_text(product)
     specs = [f"{key}: {value}" for key, value in (product.specs or {}).items()]
     lines = [f"⚖️ {product.name}", f"SKU {product.sku} · {price}"]

@@ -9,8 +9,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.messages import Incoming, Reply, buttons
 from bot.services.products import product_family
-from storage.models import Product
-from storage.queries.products import get_product
+from bot.services.search import ProductListing
 
 SPEC_LABEL_WIDTH = 6
 """Spec names are 2–6 Chinese characters; padding to this lines the values up."""
@@ -18,19 +17,19 @@ IDEOGRAPHIC_SPACE = "\u3000"
 """As wide as a Chinese character, so padded spec names line up on a phone."""
 
 
-def price_text(product: Product) -> str:
+def price_text(product: ProductListing) -> str:
     if product.price is None:
         return _("price on request")
     unit = f" / {product.unit}" if product.unit else ""
     return f"¥{product.price.quantize(Decimal('0.01')):,}{unit}"
 
 
-def product_button(product: Product, label: str | None = None) -> tuple[str, str]:
+def product_button(product: ProductListing, label: str | None = None) -> tuple[str, str]:
     return (label or f"{product.sku} · {price_text(product)}", f"prod:{product.id}")
 
 
-async def product_card(product: Product, ctx: Context) -> Reply:
-    family = await product_family(session=ctx.session, product=product)
+def product_card(product: ProductListing, ctx: Context) -> Reply:
+    family = product_family(product, ctx.search.products_in_category(product.category))
     lines = [f"⚖️ {product.name}", f"SKU {product.sku} · {price_text(product)}"]
     if product.specs:
         lines.append(_("Specifications:"))
@@ -54,10 +53,10 @@ async def show_product_card(incoming: Incoming, ctx: Context) -> list[Reply]:
     """`prod:<id>`: the spec card."""
     raw_id = (incoming.button_data or "").removeprefix("prod:")
     product = (
-        await get_product(session=ctx.session, product_id=int(raw_id))
+        await ctx.search.product(session=ctx.session, product_id=int(raw_id))
         if raw_id.isdigit()
         else None
     )
     if product is None:
         return [stale_button()]
-    return [await product_card(product, ctx)]
+    return [product_card(product, ctx)]

@@ -60,7 +60,7 @@ async def _customer_replies(found: Found, query: str, ctx: Context) -> list[Repl
 
 async def _product_replies(found: Found, query: str, ctx: Context) -> list[Reply]:
     if not found.ambiguous:
-        replies = [await product_card(found.top.product, ctx)]
+        replies = [product_card(found.top.product, ctx)]
         others = found.results[1 : 1 + OTHERS_SHOWN]
         if others:
             rows = buttons(*([product_button(r.product)] for r in others))

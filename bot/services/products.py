@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.services.search import parse_attributes
-from storage.models import Product
-from storage.queries.products import products_in_category
+from bot.services.search import ProductListing, parse_attributes
 
 _SIZE = re.compile(r"\d+(?:\.\d+)?\s*(?:mg|kg|g|t|mm|lb|n|块)(?![a-z])", re.IGNORECASE)
 _VARIANT_NOTE = re.compile(r"[（(][^）)]*[）)]\s*$")
@@ -19,10 +16,10 @@ NEIGHBOURS_EACH_SIDE = 2
 
 @dataclass(frozen=True, slots=True)
 class ProductFamily:
-    variants: list[Product]
+    variants: list[ProductListing]
     """The same piece with another certificate or packing (-CNAS, -JJG, -BOX)."""
-    smaller: list[Product]
-    larger: list[Product]
+    smaller: list[ProductListing]
+    larger: list[ProductListing]
 
 
 def base_name(name: str) -> str:
@@ -49,8 +46,8 @@ def variant_note(name: str) -> str:
     return name[len(base_name(name)) :].strip()
 
 
-async def product_family(*, session: AsyncSession, product: Product) -> ProductFamily:
-    siblings = await products_in_category(session=session, category=product.category)
+def product_family(product: ProductListing, siblings: Sequence[ProductListing]) -> ProductFamily:
+    """`siblings`: the products of its category."""
     mine = base_name(product.name)
     variants = [
         other for other in siblings if other.id != product.id and base_name(other.name) == mine

@@ -21,9 +21,16 @@ Searchable = type[Customer] | type[Product]
 
 SHOWN: dict[Any, tuple[Any, ...]] = {
     Customer: (Customer.owner_id, Customer.legal_name),
-    Product: (Product.sku, Product.name),
+    Product: (
+        Product.sku,
+        Product.name,
+        Product.category,
+        Product.specs,
+        Product.price,
+        Product.unit,
+    ),
 }
-"""Per table, what an index record carries besides its keys."""
+"""Per table, what the search service keeps of a row besides its keys (a product's listing)."""
 KEY_INPUTS: dict[Any, tuple[Any, ...]] = {
     Customer: (Customer.legal_name, Customer.aliases, Customer.phone, Customer.region),
     Product: (Product.sku, Product.name, Product.category, Product.specs),

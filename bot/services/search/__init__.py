@@ -13,6 +13,7 @@ from bot.services.search.product_keys import parse_attributes, product_keys
 from bot.services.search.results import (
     CustomerRecord,
     Hit,
+    ProductListing,
     ProductRecord,
     is_ambiguous,
     pick_list,
@@ -29,6 +30,7 @@ __all__ = [
     "CustomerRecord",
     "Hit",
     "ProductIndex",
+    "ProductListing",
     "ProductRecord",
     "customer_keys",
     "is_ambiguous",

@@ -29,12 +29,12 @@ from bot.services.search.results import (
     CONFIDENT_SCORE,
     CustomerRecord,
     Hit,
+    ProductListing,
     ProductRecord,
     is_ambiguous,
 )
 from storage.models import Customer, Product, User, utcnow
 from storage.queries.customers import customers_by_ids
-from storage.queries.products import products_by_ids
 from storage.queries.search_keys import (
     KEY_INPUTS,
     Searchable,
@@ -141,7 +141,7 @@ class CustomerMatch:
 
 @dataclass(frozen=True, slots=True)
 class ProductResult:
-    product: Product
+    product: ProductListing
     hit: Hit
 
 
@@ -178,6 +178,9 @@ class SearchService:
     def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.customers = CustomerIndex()
         self.products = ProductIndex()
+        self._listings: dict[int, ProductListing] = {}
+        self._categories: dict[str | None, dict[int, ProductListing]] = {}
+        """The listings by category, for a card's variants and neighbouring sizes."""
         self._monotonic = monotonic
         self._refreshed_at = float("-inf")
         self._looked_wide_at = float("-inf")
@@ -191,16 +194,14 @@ class SearchService:
                     CustomerRecord(r.id, keys, r.owner_id, r.legal_name)
                 ),
             ),
-            _Feed(
-                Product,
-                lambda r, keys: self.products.upsert(ProductRecord(r.id, keys, r.sku, r.name)),
-            ),
+            _Feed(Product, self._take_product),
         )
 
     async def load(self, *, session: AsyncSession) -> None:
         """Build both indexes from stored keys; rows without current keys get them first."""
         self.customers = CustomerIndex()
         self.products = ProductIndex()
+        self._listings, self._categories = {}, {}
         self._feeds = self._new_feeds()
         await self._pull(session, wide=True)
         self._refreshed_at = self._looked_wide_at = self._monotonic()
@@ -233,6 +234,17 @@ class SearchService:
             if wide or feed.wide_since is None:
                 feed.wide_since = started - LOOK_BACK
             feed.looked_at = started
+
+    def _take_product(self, row: Row[Any], keys: dict[str, Any]) -> None:
+        self.products.upsert(ProductRecord(row.id, keys, row.sku, row.name))
+        listing = ProductListing(
+            row.id, row.sku, row.name, row.category, row.specs or {}, row.price, row.unit
+        )
+        old = self._listings.get(listing.id)
+        if old is not None:
+            del self._categories[old.category][old.id]
+        self._listings[listing.id] = listing
+        self._categories.setdefault(listing.category, {})[listing.id] = listing
 
     async def _take_changed(self, session: AsyncSession, feed: _Feed, since: datetime) -> None:
         """Index the rows changed since `since` that the feed does not hold as they are."""
@@ -340,6 +352,13 @@ class SearchService:
     async def find_products(self, *, session: AsyncSession, query: str, limit: int = 5) -> Found:
         await self.refresh(session=session)
         hits = self.products.search(query, limit=limit)
-        rows = await products_by_ids(session=session, ids=[hit.id for hit in hits])
-        results = [ProductResult(rows[hit.id], hit) for hit in hits if hit.id in rows]
+        results = [ProductResult(self._listings[hit.id], hit) for hit in hits]
         return Found(results, is_ambiguous([result.hit for result in results]))
+
+    async def product(self, *, session: AsyncSession, product_id: int) -> ProductListing | None:
+        await self.refresh(session=session)
+        return self._listings.get(product_id)
+
+    def products_in_category(self, category: str | None) -> list[ProductListing]:
+        """The category's products in the order they were added."""
+        return sorted(self._categories.get(category, {}).values(), key=lambda p: p.id)

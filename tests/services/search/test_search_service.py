@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.services.search import service as service_module
 from bot.services.search.customer_keys import KEYS_VERSION
 from bot.services.search.service import SearchService
-from storage.models import Customer, Role, User
+from storage.models import Customer, Product, Role, User
 from storage.queries.customers import customers_by_ids
 from storage.queries.search_keys import changed_rows
 
@@ -72,6 +73,33 @@ async def test_search_service_refresh_takes_in_a_row_written_elsewhere(
         )
 
     assert [r.customer.legal_name for r in found.results] == ["株洲航时电子衡器有限责任公司"]
+
+
+async def test_search_service_listing_follows_a_product_changed_elsewhere(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Cards show a product from memory; an import's new price and category reach them."""
+    async with sessions() as session, session.begin():
+        session.add(
+            Product(sku="SW-F1-20KG-C", name="砝码 F1级 20kg", category="砝码", price=1182)
+        )
+        session.add(Product(sku="SW-F1-10KG-C", name="砝码 F1级 10kg", category="砝码", price=700))
+    search = SearchService()
+    async with sessions() as session, session.begin():
+        await search.load(session=session)
+    async with sessions() as session, session.begin():
+        product = await session.scalar(select(Product).where(Product.sku == "SW-F1-20KG-C"))
+        assert product is not None
+        product.price, product.category = Decimal("1250.00"), "标准砝码"
+
+    async with sessions() as session, session.begin():
+        await search.refresh(session=session, force=True)
+        found = await search.find_products(session=session, query="SW-F1-20KG-C")
+        pressed = await search.product(session=session, product_id=product.id)
+
+    assert found.top.product.price == Decimal("1250.00") and pressed == found.top.product
+    assert [p.sku for p in search.products_in_category("砝码")] == ["SW-F1-10KG-C"]
+    assert [p.sku for p in search.products_in_category("标准砝码")] == ["SW-F1-20KG-C"]
 
 
 async def _loaded_after_import(
