@@ -42,7 +42,13 @@ from bot.services.search.service import SearchService
 from storage.engine import is_lost_connection
 from storage.models import DialogState, Role, User
 from storage.queries.updates import claim_update
-from storage.queries.users import Sender, active_users_on, deactivate_chat, find_sender
+from storage.queries.users import (
+    Sender,
+    active_users_on,
+    deactivate_chat,
+    find_sender,
+    reactivate_identity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -364,8 +370,8 @@ class Router:
         )
         if sender is None or not sender.user.active:
             return None
-        if not sender.identity.active and not incoming.is_group:
-            sender.identity.active = True  # writing to us again: the chat is reachable again
+        if not sender.identity_active and not incoming.is_group:
+            await reactivate_identity(session=session, identity_id=sender.identity_id)
         return sender
 
     async def _user_of(self, channel: str, user_id: str, session: AsyncSession) -> User | None:
