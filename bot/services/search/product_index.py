@@ -42,10 +42,10 @@ W_REST = 1.0
 CERT_VARIANT_PENALTY = 0.5
 """Unless asked for, the plain product comes before its -CNAS/-JJG/-BOX variants."""
 MIN_ATTRIBUTE_SCORE = 1.0
+"""A product must match something positively to be offered at all."""
 MIN_WORD_SHARE = 0.5
 """A query of plain words only (no class, mass or material) must share half of them with a
 name; otherwise one common character (不 of 不锈钢) would match the whole catalogue."""
-"""A product must match something positively to be offered at all."""
 ROUNDING = 0.0005
 """Scores are compared to three places: within this of a cutoff a score may round onto it."""
 DIM_FACTORS = (1000.0, 10.0, 1.0)
