@@ -129,24 +129,22 @@ async def test_router_cancel_mid_dialog_drops_it_and_saves_nothing(
     assert await count_rows(sessions, Customer) == 0
 
 
-# --- de-duplication -----------------------------------------------------------------------
-
-
 async def test_router_user_a_push_could_not_reach_is_reachable_again_after_writing(
     router: Router, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessions() as session, session.begin():
         await deactivate_chat(session=session, platform=TERMINAL, chat_id=REP)
+        await deactivate_chat(session=session, platform=TERMINAL, chat_id=ADMIN)
 
     await say(router, "/help")
-    in_a_group = make_incoming(text="/help", user_id=ADMIN, chat_id="group-1", is_group=True)
-    async with sessions() as session, session.begin():
-        await deactivate_chat(session=session, platform=TERMINAL, chat_id=ADMIN)
-    await router.handle(in_a_group)
+    await say(router, "/help", user_id=ADMIN, chat_id="group-1", is_group=True)
 
     rep = await fetch_one(sessions, ChannelIdentity, ChannelIdentity.platform_user_id == REP)
     admin = await fetch_one(sessions, ChannelIdentity, ChannelIdentity.platform_user_id == ADMIN)
     assert (rep.active, admin.active) == (True, False)  # a group says nothing of the chat
+
+
+# --- de-duplication -----------------------------------------------------------------------
 
 
 async def test_router_same_update_twice_has_one_effect(
