@@ -180,7 +180,6 @@ class ProductIndex:
             rounded = {pid: score for pid, score in rounded.items() if score >= cutoff}
         else:
             rounded = {pid: round(s, 3) for pid, (s, _match) in scores.items()}
-        contenders: Iterable[int] = rounded
 
         def key(pid: int) -> tuple[float, bool, bool, int, int]:
             p = self._products[pid]
@@ -188,7 +187,7 @@ class ProductIndex:
             standard = DEFAULT_SHAPE in p.shapes
             return (-rounded[pid], not preferred, not standard, len(p.text), pid)
 
-        ranked = sorted(contenders, key=key)[:limit]
+        ranked = sorted(rounded, key=key)[:limit]
         return [Hit(pid, rounded[pid], scores[pid][1]) for pid in ranked]
 
     def _match_sku(

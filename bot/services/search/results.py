@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -42,12 +42,11 @@ class CustomerRecord:
 
 @dataclass(slots=True)
 class ProductRecord:
-    """What the product index needs of a row: its id, stored keys and display strings."""
+    """What the product index needs of a row: its id and stored keys (what a chat shows of
+    the product is its `ProductListing`)."""
 
     id: int
     keys: dict[str, Any]
-    sku: str = ""
-    name: str = field(default="")
 
 
 @dataclass(frozen=True, slots=True)

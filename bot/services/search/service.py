@@ -236,7 +236,7 @@ class SearchService:
             feed.looked_at = started
 
     def _take_product(self, row: Row[Any], keys: dict[str, Any]) -> None:
-        self.products.upsert(ProductRecord(row.id, keys, row.sku, row.name))
+        self.products.upsert(ProductRecord(row.id, keys))
         listing = ProductListing(
             row.id, row.sku, row.name, row.category, row.specs or {}, row.price, row.unit
         )
@@ -294,7 +294,7 @@ class SearchService:
         )
         results: list[CustomerResult] = []
         # `limit` at a time: most users see every customer, so one batch is enough, and each
-        # customer loaded (with owner, team and contacts) costs tens of µs.
+        # customer loaded (with owner and contacts) costs tens of µs.
         for start in range(0, len(hits), limit):
             batch = hits[start : start + limit]
             rows = await customers_by_ids(session=session, ids=[hit.id for hit in batch])

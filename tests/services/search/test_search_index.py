@@ -61,7 +61,7 @@ def customers() -> CustomerIndex:
 @pytest.fixture(scope="module")
 def products() -> ProductIndex:
     return ProductIndex.build(
-        ProductRecord(id=i, keys=_stored(product_keys(sku, name, cat, "")), sku=sku)
+        ProductRecord(id=i, keys=_stored(product_keys(sku, name, cat, "")))
         for i, (sku, name, cat) in enumerate(PRODUCTS)
     )
 

@@ -47,7 +47,7 @@ def indexes() -> tuple[CustomerIndex, list[str], ProductIndex, list[str]]:
             names.append(row["name"])
     products = read_product_csv(SHARED / "products.csv")
     product_index = ProductIndex.build(
-        ProductRecord(n, keys_for_product(p.sku, p.name, p.category, p.specs), p.sku, p.name)
+        ProductRecord(n, keys_for_product(p.sku, p.name, p.category, p.specs))
         for n, p in enumerate(products)
     )
     return CustomerIndex.build(records), names, product_index, [p.sku for p in products]
