@@ -65,8 +65,8 @@ _ORDERED = (
 )
 _SUMMARY = select(
     func.count(Visit.id),
-    func.coalesce(func.sum(Visit.collected_amount), 0),
     _ORDERED,
+    func.coalesce(func.sum(Visit.collected_amount), 0),
     func.max(Visit.visited_at),
 ).where(Visit.customer_id == bindparam("customer_id"))
 
@@ -93,8 +93,9 @@ class VisitPage(NamedTuple):
 
     @classmethod
     def of(
-        cls, visits: list[VisitEntry], total: int, collected: Any, ordered: Any, last: Any
+        cls, visits: list[VisitEntry], total: Any, ordered: Any, collected: Any, last: Any
     ) -> VisitPage:
+        """From the totals as a statement returns them, in the fields' order."""
         return cls(visits, int(total), Decimal(ordered or 0), Decimal(collected or 0), last)
 
 
@@ -106,8 +107,8 @@ _PAGE = (
         Visit.outcome,
         Visit.next_step,
         func.count().over(),
-        func.coalesce(func.sum(Visit.collected_amount).over(), 0),
         _ORDERED,
+        func.coalesce(func.sum(Visit.collected_amount).over(), 0),
         func.max(Visit.visited_at).over(),
     )
     .where(Visit.customer_id == bindparam("customer_id"))
