@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import uvloop
 from aiohttp import web
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -311,7 +312,8 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
 
 
 def echo_bot() -> None:
-    """A bare PTB echo bot with the same webhook shape as ours: the baseline."""
+    """A bare PTB echo bot with the same webhook shape as ours: the baseline, as PTB's
+    examples run it (asyncio's own loop, PTB's httpx transport)."""
     from telegram import Update
     from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -387,7 +389,7 @@ def channel_only() -> None:
         await channel.start()
         await asyncio.Event().wait()
 
-    asyncio.run(main())
+    uvloop.run(main())
 
 
 if __name__ == "__main__":

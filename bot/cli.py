@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import uvloop
 from telegram.error import TelegramError
 
 from bot.app import App, configure_logging, settled_heap
@@ -271,22 +272,22 @@ def _main(argv: list[str] | None) -> int:
     match args.command:
         case "chat":
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(_chat_and_close(App(settings), args.name))
+                uvloop.run(_chat_and_close(App(settings), args.name))
             return 0
         case "demo":
-            return asyncio.run(demo(settings, no_chat=args.no_chat, name=args.name))
+            return uvloop.run(demo(settings, no_chat=args.no_chat, name=args.name))
         case "invite":
             if args.role != Role.ADMIN and not args.team:
                 print("Reps and managers belong to a team: --team NAME", file=sys.stderr)
                 return 2
             days = args.days or settings.invite_valid_days
-            return asyncio.run(invite(settings, args.role, args.team, args.uses, days))
+            return uvloop.run(invite(settings, args.role, args.team, args.uses, days))
         case "admin":
-            return asyncio.run(admin_create(settings, args.name))
+            return uvloop.run(admin_create(settings, args.name))
         case "db":
-            return asyncio.run(database(settings, args.action, args.revision))
+            return uvloop.run(database(settings, args.action, args.revision))
         case _:
-            return asyncio.run(run(settings))
+            return uvloop.run(run(settings))
 
 
 async def _chat_and_close(app: App, name: str) -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import uvloop
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -82,6 +83,11 @@ async def _postgres_schema(server: str) -> AsyncIterator[str]:
             await connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
             await connection.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
         await admin.dispose()
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict:
+    """Tests run on the event loop `salesbot` runs on."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture(autouse=True)
