@@ -12,7 +12,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +85,9 @@ async def _postgres_schema(server: str) -> AsyncIterator[str]:
         await admin.dispose()
 
 
-def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict:
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
     """Tests run on the event loop `salesbot` runs on."""
     return {"uvloop": uvloop.new_event_loop}
 
