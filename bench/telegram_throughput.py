@@ -10,7 +10,9 @@ the fake receives its sendMessage. Two measurements per bot:
 
 "CPU ms" is the bot process's CPU time per update over the burst, from /proc: on a shared
 machine it moves far less from run to run than the rates do, so it is the figure to compare
-versions by.
+versions by. "busy %" is the bot's CPU time over the open loop's wall time, a share of one
+core: the tail follows it (an asyncio process has one core), and on this kind of machine the
+same code's share moves with the machine's speed.
 
 Every message is a search, as reps type them (a trade name, pinyin, initials, a model), over
 the demo company's customers and catalogue; the echo bot just echoes the same text. A third
@@ -231,7 +233,7 @@ async def _measure(
 
     api.replies, api.latencies = 0, []
     total = int(rate * seconds)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds(pid)
     tasks = []
     for n in range(total):
         scheduled = start + n / rate
@@ -241,11 +243,13 @@ async def _measure(
         tasks.append(asyncio.create_task(post(http, api, url, users[n % USERS], scheduled)))
     await asyncio.gather(*tasks)
     await wait_replies(api, total)
+    busy = (cpu_seconds(pid) - cpu) / (time.perf_counter() - start)
     latencies = sorted(api.latencies)
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "throughput": throughput,
         "cpu": cpu_per_update * 1000,
+        "busy": busy * 100,
         "p50": cuts[49] * 1000,
         "p95": cuts[94] * 1000,
         "p99": cuts[98] * 1000,
@@ -299,11 +303,14 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
     await api.stop()
 
     print(f"\n{USERS} users; open loop at {rate:.0f} updates/s for {seconds:.0f} s")
-    print(f"{'':10}{'updates/s':>11}{'CPU ms':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    print(
+        f"{'':10}{'updates/s':>11}{'CPU ms':>8}{'busy %':>8}"
+        f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    )
     for name, figures in results.items():
         print(
-            f"{name:10}{figures['throughput']:11.0f}{figures['cpu']:8.2f}{figures['p50']:9.1f}"
-            f"{figures['p95']:9.1f}{figures['p99']:9.1f}"
+            f"{name:10}{figures['throughput']:11.0f}{figures['cpu']:8.2f}{figures['busy']:8.0f}"
+            f"{figures['p50']:9.1f}{figures['p95']:9.1f}{figures['p99']:9.1f}"
         )
     ratio = results["salesbot"]["throughput"] / results["echo"]["throughput"]
     p99 = results["salesbot"]["p99"]
