@@ -1,5 +1,6 @@
 """What one chat turn costs inside `salesbot run`, channel aside: the Telegram bench's searches
-through the real router, in process, on SQLite with the demo company and 200 reps.
+through the real router, in process, on SQLite with the demo company and 200 reps, on the
+event loop `salesbot run` uses.
 
 Wall-clock figures on a shared machine move by a third from one run to the next, so small
 changes cannot be compared by them. With `--instructions` each workload runs again under
@@ -15,7 +16,6 @@ search (de-duplication, the sender, the transaction, the reply).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import os
 import re
@@ -28,6 +28,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+import uvloop  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from bench.telegram_throughput import FIRST_USER_ID, SEARCHES, USERS, seed  # noqa: E402
@@ -140,7 +141,7 @@ def main() -> None:
     parser.add_argument("--under-callgrind", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.under_callgrind:
-        asyncio.run(measure(arguments.workload, CALLGRIND_TURNS, under_callgrind=True))
+        uvloop.run(measure(arguments.workload, CALLGRIND_TURNS, under_callgrind=True))
     elif arguments.instructions:
         counts = {workload: instructions(workload) for workload in WORKLOADS}
         print(f"{'':10}{'M instructions/turn':>20}")
@@ -150,7 +151,7 @@ def main() -> None:
     else:
         print(f"{'':10}{'ms/turn':>10}{'statements':>13}   (best of {ROUNDS} rounds)")
         for workload in WORKLOADS:
-            asyncio.run(measure(workload, arguments.turns, under_callgrind=False))
+            uvloop.run(measure(workload, arguments.turns, under_callgrind=False))
 
 
 if __name__ == "__main__":
