@@ -113,6 +113,9 @@ _REPORTED = re.compile(
     re.I | re.S,
 )
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
+_ALNUM_RUN = re.compile(r"[a-z0-9]+")
+"""What a Latin cue's edges are checked against: a cue hits only where no letter or digit
+touches it."""
 _APOSTROPHE = re.compile(r"['’‘`]")
 _SUFFIXES = (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
 _MIN_STEM = 3
@@ -398,6 +401,13 @@ class ObjectionMatcher:
         for position, cue in enumerate(self._zh_cues):
             for key in {cue.text[0], *cue.sound[:1]}:
                 self._zh_cues_at.setdefault(key, []).append(position)
+        self._latin_cues_at: dict[str, list[int]] = {}
+        """Positions in `_latin_cues` by the cue's first run of letters and digits, which a
+        text the cue hits holds whole (a hit has no letter or digit beside it); a cue opening
+        with anything else is filed under "" and always tried."""
+        for position, cue in enumerate(self._latin_cues):
+            first = _ALNUM_RUN.match(cue.text)
+            self._latin_cues_at.setdefault(first[0] if first else "", []).append(position)
         folded_examples = [
             (index, prepare(example))
             for index, spec in enumerate(specs)
@@ -477,7 +487,10 @@ class ObjectionMatcher:
                 evidence[cue.type_index] += hit
         found: set[str] = set()
         if _LATIN_WORD.search(latin):
-            for cue in self._latin_cues:
+            runs = {"", *_ALNUM_RUN.findall(latin)}
+            latin_at = self._latin_cues_at
+            for position in sorted(p for run in runs for p in latin_at.get(run, ())):
+                cue = self._latin_cues[position]
                 if cue.text in latin and self._latin_hit(cue, latin):
                     evidence[cue.type_index] += cue.weight
                     found.add(cue.text)
