@@ -1,7 +1,9 @@
-"""The `salesbot` command, run as a user runs it: a subprocess with DATABASE_URL set."""
+"""The `salesbot` command, run as a user runs it: a subprocess with DATABASE_URL set; in
+process only to see which event loop it runs on."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -10,7 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import uvloop
 
+from bot import cli
+from bot.config import Settings
 from tests.support import ADMIN, REP, TEAM, translate
 
 DEMO_FILES = ("demo.db", "demo.db-wal", "demo.db-shm")
@@ -140,3 +145,17 @@ def test_cli_invite_rep_without_team_is_refused(demo_db: Path) -> None:
     assert invite.returncode == 2
     assert "--team" in invite.stderr
     assert _query(demo_db, "SELECT count(*) FROM invites") == [(0,)]
+
+
+def test_cli_commands_run_on_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
+    loops: list[type[asyncio.AbstractEventLoop]] = []
+
+    async def database(settings: Settings, action: str, revision: str) -> int:
+        loops.append(type(asyncio.get_running_loop()))
+        return 0
+
+    monkeypatch.setattr(cli, "get_settings", lambda: Settings(_env_file=None))
+    monkeypatch.setattr(cli, "database", database)
+
+    assert cli.main(["db", "upgrade"]) == 0
+    assert loops == [uvloop.Loop]
