@@ -11,7 +11,7 @@ the fake receives its sendMessage. Two measurements per bot:
 "CPU ms" is the bot process's CPU time per update over the burst, from /proc: on a shared
 machine it moves far less from run to run than the rates do, so it is the figure to compare
 versions by. "busy %" is the bot's CPU time over the open loop's wall time, a share of one
-core: the tail follows it (an asyncio process has one core), and on this kind of machine the
+core: the tail follows it (one event loop uses one core), and on this kind of machine the
 same code's share moves with the machine's speed.
 
 Every message is a search, as reps type them (a trade name, pinyin, initials, a model), over
@@ -36,6 +36,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +191,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@contextmanager
+def not_collecting() -> Iterator[None]:
+    """This process is the load and the fake Bot API: a full collection of its heap (the seeded
+    demo company, every request the fake recorded) pauses it for 100-150 ms, which would show
+    as the bot's latency. It collects between measurements, never during one."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 async def measure(
     api: TimingBotApi,
     http: aiohttp.ClientSession,
@@ -198,26 +213,6 @@ async def measure(
     pid: int,
 ) -> dict[str, float]:
     users = [FIRST_USER_ID + n for n in range(USERS)]
-    # This process is the load and the fake Bot API: a full collection of its heap (the seeded
-    # demo company, every request the fake recorded) pauses it for 100-150 ms, which would show
-    # as the bot's latency. It collects between measurements, never during one.
-    gc.collect()
-    gc.disable()
-    try:
-        return await _measure(api, http, url, rate, seconds, pid, users)
-    finally:
-        gc.enable()
-
-
-async def _measure(
-    api: TimingBotApi,
-    http: aiohttp.ClientSession,
-    url: str,
-    rate: float,
-    seconds: float,
-    pid: int,
-    users: list[int],
-) -> dict[str, float]:
     # Warm-up: one message per user (first-time caches, connections), not counted.
     await asyncio.gather(*(post(http, api, url, u, time.perf_counter()) for u in users))
     await wait_replies(api, USERS)
@@ -294,7 +289,8 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
                     await wait_healthy(http, port, process)
                     api.pending.clear()
                     api.replies = 0
-                    results[name] = await measure(api, http, url, rate, seconds, process.pid)
+                    with not_collecting():
+                        results[name] = await measure(api, http, url, rate, seconds, process.pid)
             finally:
                 process.terminate()
                 await process.wait()
