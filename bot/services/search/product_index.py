@@ -170,16 +170,16 @@ class ProductIndex:
             self._match_sku(q, attrs, scores)
         self._match_attributes(attrs, scores)
 
+        # Only a score as good as the limit-th best, to three places, can place; the ties are
+        # broken below. Rounding keeps the order, so that cutoff is the limit-th raw score
+        # rounded, and a score further below it than rounding reaches is never rounded.
+        cutoff = float("-inf")
         if len(scores) > limit:
-            # Only a score as good as the limit-th best, to three places, can place; the ties
-            # are broken below. Rounding keeps the order, so the cutoff is the limit-th raw
-            # score rounded, and only the scores near it are rounded.
             cutoff = round(heapq.nlargest(limit, (s for s, _match in scores.values()))[-1], 3)
-            near = cutoff - ROUNDING
-            rounded = {pid: round(s, 3) for pid, (s, _match) in scores.items() if s >= near}
-            rounded = {pid: score for pid, score in rounded.items() if score >= cutoff}
-        else:
-            rounded = {pid: round(s, 3) for pid, (s, _match) in scores.items()}
+        rounded = {
+            pid: round(s, 3) for pid, (s, _match) in scores.items() if s >= cutoff - ROUNDING
+        }
+        rounded = {pid: score for pid, score in rounded.items() if score >= cutoff}
 
         def key(pid: int) -> tuple[float, bool, bool, int, int]:
             p = self._products[pid]
