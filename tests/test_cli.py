@@ -155,6 +155,7 @@ def test_cli_commands_run_on_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
         return 0
 
     monkeypatch.setattr(cli, "get_settings", lambda: Settings(_env_file=None))
+    monkeypatch.setattr(cli, "configure_logging", lambda level: None)
     monkeypatch.setattr(cli, "database", database)
 
     assert cli.main(["db", "upgrade"]) == 0
