@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.services.search import ProductListing, parse_attributes
 
@@ -12,6 +13,9 @@ _SIZE = re.compile(r"\d+(?:\.\d+)?\s*(?:mg|kg|g|t|mm|lb|n|块)(?![a-z])", re.IGN
 _VARIANT_NOTE = re.compile(r"[（(][^）)]*[）)]\s*$")
 NEIGHBOURS_EACH_SIDE = 2
 """Two smaller and two larger sizes: enough to correct a half-remembered mass."""
+NAMES_KEPT = 65_536
+"""A family is found among the whole category (a thousand weights), on every spec card: what
+a name yields is worked out once per name, not once per card (5.4 ms a card before)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,15 +26,18 @@ class ProductFamily:
     larger: list[ProductListing]
 
 
+@lru_cache(maxsize=NAMES_KEPT)
 def base_name(name: str) -> str:
     return _VARIANT_NOTE.sub("", name).strip()
 
 
+@lru_cache(maxsize=NAMES_KEPT)
 def size_signature(name: str) -> str:
     """The name with its size taken out: `304…砝码 F1级 20kg` → `304…砝码 F1级 #`."""
     return _SIZE.sub("#", base_name(name))
 
 
+@lru_cache(maxsize=NAMES_KEPT)
 def size_value(name: str) -> float:
     """A number to order a family by size (mass in mg, else length, else pieces)."""
     attributes = parse_attributes(base_name(name))
@@ -41,6 +48,7 @@ def size_value(name: str) -> float:
     return float(attributes.get("pieces") or 0)
 
 
+@lru_cache(maxsize=NAMES_KEPT)
 def variant_note(name: str) -> str:
     """What follows the base name: `（含CNAS校准证书）`, or nothing."""
     return name[len(base_name(name)) :].strip()
