@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.router import Router, utc_now
 from bot.services.objections import seed_objection_library
 from bot.services.search.service import SearchService
-from storage.engine import create_engine, create_session_factory
+from storage.engine import create_engine, create_session_factory, unit_of_work
 from storage.migrate import upgrade
 
 
@@ -31,7 +31,7 @@ class App:
     async def start(self) -> None:
         """Migrate, then build the search index, so the first search is as fast as the rest."""
         await self.upgrade()
-        async with self.sessions() as session, session.begin():
+        async with unit_of_work(self.sessions) as session:
             await self.search.load(session=session)
             await seed_objection_library(session=session)
 

@@ -24,6 +24,7 @@ from bot.pushes import PushDispatcher
 from bot.services.demo import DEMO_REP, load_demo
 from bot.services.onboarding import create_admin, create_invite
 from bot.web import WebServer
+from storage.engine import unit_of_work
 from storage.migrate import downgrade
 from storage.models import Role
 from storage.queries.customers import count_customers
@@ -44,7 +45,7 @@ async def _terminal_user(app: App, name: str) -> int | None:
     The terminal is the server's own console, so whoever runs it may speak as any user;
     an unknown name is an unknown user, who can join with `/start CODE`.
     """
-    async with app.sessions() as session, session.begin():
+    async with unit_of_work(app.sessions) as session:
         identity = await find_identity(session=session, platform=TERMINAL, platform_user_id=name)
         if identity is not None:
             return identity.user_id
@@ -92,7 +93,7 @@ async def demo(settings: Settings, *, no_chat: bool, name: str) -> int:
     app = App(settings)
     try:
         await app.upgrade()
-        async with app.sessions() as session, session.begin():
+        async with unit_of_work(app.sessions) as session:
             if await count_customers(session=session):
                 print("The database already has customers; demo data goes into an empty one.")
                 return 1
@@ -112,7 +113,7 @@ async def invite(settings: Settings, role: str, team: str | None, uses: int, day
     app = App(settings)
     try:
         await app.upgrade()
-        async with app.sessions() as session, session.begin():
+        async with unit_of_work(app.sessions) as session:
             made = await create_invite(
                 session=session,
                 role=Role(role),
@@ -133,7 +134,7 @@ async def admin_create(settings: Settings, name: str) -> int:
     app = App(settings)
     try:
         await app.upgrade()
-        async with app.sessions() as session, session.begin():
+        async with unit_of_work(app.sessions) as session:
             made = await create_admin(
                 session=session,
                 name=name,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
 from bot.messages import Reply
+from storage.engine import unit_of_work
 from storage.queries.pushes import claim_pushes, mark_pushed, release_pushes
 from storage.queries.users import identities_of
 
@@ -47,7 +48,7 @@ class PushDispatcher:
 
     async def deliver_due(self) -> int:
         """Send what is due now; returns how many pushes went out."""
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             pushes = await claim_pushes(
                 session=session, worker=self._worker, now=self._clock(), user_ids=self._user_ids
             )
@@ -66,7 +67,7 @@ class PushDispatcher:
                     delivered = await channel.send(identity.chat_id, replies) or delivered
             (sent if delivered else failed).append(push.id)
         if sent or failed:
-            async with self._sessions() as session, session.begin():
+            async with unit_of_work(self._sessions) as session:
                 if sent:
                     await mark_pushed(session=session, push_ids=sent, now=self._clock())
                 if failed:

@@ -39,7 +39,7 @@ from bot.handlers import (
 from bot.i18n import N_, _, language_from_platform, set_language, using
 from bot.messages import Incoming, InlineResult, Reply
 from bot.services.search.service import SearchService
-from storage.engine import is_lost_connection
+from storage.engine import is_lost_connection, unit_of_work
 from storage.models import DialogState, Role, User
 from storage.queries.updates import claim_update
 from storage.queries.users import (
@@ -232,7 +232,7 @@ class Router:
 
     async def known_chats(self, channel: str) -> list[KnownChat]:
         """The private chats of active users on `channel`."""
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             rows = await active_users_on(session=session, platform=channel)
         return [
             KnownChat(
@@ -248,7 +248,7 @@ class Router:
 
         The identity comes back to life when its user writes again (see `_identify`).
         """
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             changed = await deactivate_chat(session=session, platform=channel, chat_id=chat_id)
         logger.info("chat unreachable: %s %s (%d identities paused)", channel, chat_id, changed)
 
@@ -257,7 +257,7 @@ class Router:
     ) -> list[InlineResult]:
         """Results for a query typed in any chat; none for unknown users. Never raises."""
         try:
-            async with self._sessions() as session, session.begin():
+            async with unit_of_work(self._sessions) as session:
                 user = await self._user_of(channel, user_id, session)
                 if user is None:
                     return []
@@ -310,7 +310,7 @@ class Router:
         return await self._transaction(incoming)
 
     async def _transaction(self, incoming: Incoming) -> list[Reply]:
-        async with self._sessions() as session, session.begin():
+        async with unit_of_work(self._sessions) as session:
             return await self._turn(incoming, session)
 
     async def _turn(self, incoming: Incoming, session: AsyncSession) -> list[Reply]:
