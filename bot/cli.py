@@ -186,9 +186,9 @@ async def serve(app: App, channels: list[ServedChannel], stop: asyncio.Event) ->
             stop.set()
             await poller
     finally:
+        await web.stop()  # the callbacks in flight finish, while their channels still run
         for channel in reversed(started):
             await channel.stop()
-        await web.stop()
 
 
 def _stop_on_signals() -> asyncio.Event:

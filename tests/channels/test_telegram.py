@@ -18,7 +18,15 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.cli import invite
 from bot.config import Settings
 from bot.services.onboarding import create_invite
-from storage.models import ChannelIdentity, Customer, DialogState, Product, Role, User
+from storage.models import (
+    ChannelIdentity,
+    Customer,
+    DialogState,
+    ProcessedUpdate,
+    Product,
+    Role,
+    User,
+)
 from storage.queries.pushes import enqueue_push
 from tests.channels.conftest import WEBHOOK_SECRET, add_telegram_user, running
 from tests.channels.fake_bot_api import (
@@ -29,7 +37,7 @@ from tests.channels.fake_bot_api import (
     message_update,
     press_update,
 )
-from tests.support import fetch_one, translate
+from tests.support import count_rows, fetch_one, translate
 
 REP_ID = 1001
 ADMIN_ID = 2001
@@ -261,6 +269,28 @@ async def test_telegram_webhook_duplicate_update_is_acted_on_once(
         await fake_api.wait_for("sendMessage", 2, chat_id=REP_ID)
         await asyncio.sleep(0.1)
     assert len(fake_api.calls_of("sendMessage")) == 2
+
+
+async def test_telegram_webhook_acknowledges_an_update_once_it_is_handled(
+    webhook_settings: Settings, fake_api: FakeBotApi, db: async_sessionmaker[AsyncSession]
+) -> None:
+    """Telegram gets its 200 only after the update committed and its reply went out, so an
+    update whose process dies half-way is delivered again rather than lost."""
+    await add_telegram_user(db, REP_ID, "王磊", Role.REP)
+    url = webhook_settings.telegram_webhook_url
+    assert url is not None
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    update = message_update(fake_api, REP_ID, "/help")
+    async with running(webhook_settings, fake_api), aiohttp.ClientSession() as http:
+        async with http.post(url, json=update, headers=headers) as response:
+            status = response.status
+            replies_by_then = len(fake_api.calls_of("sendMessage"))
+        handled = await count_rows(
+            db, ProcessedUpdate, ProcessedUpdate.update_id == str(update["update_id"])
+        )
+        [registered] = fake_api.calls_of("setWebhook")
+    assert (status, replies_by_then, handled) == (200, 1, 1)
+    assert registered.params["max_connections"] == 100
 
 
 async def test_telegram_reply_over_4096_characters_is_split(
