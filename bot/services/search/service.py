@@ -168,8 +168,9 @@ class _Feed:
     newest row seen, so that once an import has settled its rows are not read again."""
     wide_since: datetime | None = None
     """Where the next wide look starts: the last wide look's time less `LOOK_BACK`."""
-    stamps: dict[int, float] = field(default_factory=dict)
-    """updated_at of each indexed row, so rows re-read in the look-back are not indexed again."""
+    stamps: dict[int, Any] = field(default_factory=dict)
+    """updated_at of each indexed row as stored, so rows re-read in the look-back are not
+    indexed again."""
 
 
 class SearchService:
@@ -249,7 +250,7 @@ class SearchService:
     async def _take_changed(self, session: AsyncSession, feed: _Feed, since: datetime) -> None:
         """Index the rows changed since `since` that the feed does not hold as they are."""
         changed = await changed_rows(session=session, model=feed.model, since=since)
-        ids = [r.id for r in changed if feed.stamps.get(r.id) != r.updated_at.timestamp()]
+        ids = [r.id for r in changed if feed.stamps.get(r.id) != r.stamp]
         for start in range(0, len(ids), CHANGE_BATCH):
             batch = ids[start : start + CHANGE_BATCH]
             await self._take(
@@ -273,7 +274,7 @@ class SearchService:
             else:
                 keys = json.loads(row.keys_json)
             feed.record(row, keys)
-            feed.stamps[row.id] = row.updated_at.timestamp()
+            feed.stamps[row.id] = row.stamp
         await store_keys(session=session, model=feed.model, keys=recomputed, version=spec.version)
 
     async def find_customers(

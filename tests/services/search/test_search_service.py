@@ -15,7 +15,7 @@ from bot.services.search.customer_keys import KEYS_VERSION
 from bot.services.search.service import SearchService
 from storage.models import Customer, Product, Role, User
 from storage.queries.customers import customers_by_ids
-from storage.queries.search_keys import changed_rows
+from storage.queries.search_keys import changed_rows, key_rows
 
 
 async def _rep(sessions: async_sessionmaker[AsyncSession]) -> User:
@@ -202,6 +202,39 @@ async def test_search_service_quick_looks_do_not_read_back_an_import_that_just_c
         await search.refresh(session=session)
 
     assert read == [0, 0, 0, 0, 0, 0, 50, 0]
+
+
+async def test_search_service_look_back_indexes_again_only_rows_whose_stamp_moved(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wide look reads back the stamps of the 50 rows an import wrote 30 s ago; it compares
+    them as stored and indexes again only the one row changed since."""
+    clock = _Clock()
+    search = await _loaded_after_import(
+        sessions, timedelta(seconds=30), SearchService(monotonic=clock)
+    )
+    async with sessions() as session, session.begin():
+        renamed = await session.scalar(select(Customer).where(Customer.legal_name.like("%7厂")))
+        rep = await session.scalar(select(User).where(User.name == "王磊"))
+        assert renamed is not None and rep is not None
+        renamed.legal_name = "沈阳宝振特钢七厂"
+    indexed: list[int] = []
+
+    async def counted(**kwargs: Any) -> list[Any]:
+        indexed.extend(kwargs["ids"])
+        return await key_rows(**kwargs)
+
+    monkeypatch.setattr(service_module, "key_rows", counted)
+    read = _count_changed_rows(monkeypatch)
+    clock.now += service_module.WIDE_LOOK_SECONDS
+    async with sessions() as session, session.begin():
+        await search.refresh(session=session)
+        found = await search.find_customers(
+            session=session, query="宝振特钢七厂", user=rep, others="hidden"
+        )
+
+    assert read == [50, 0] and indexed == [renamed.id]
+    assert found.top.customer.legal_name == "沈阳宝振特钢七厂"
 
 
 async def test_search_service_wide_look_takes_in_a_long_transactions_early_rows_in_a_minute(
