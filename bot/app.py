@@ -12,7 +12,13 @@ from bot.config import Settings
 from bot.router import Router, utc_now
 from bot.services.objections import seed_objection_library
 from bot.services.search.service import SearchService
-from storage.engine import create_engine, create_session_factory, unit_of_work
+from storage.engine import (
+    WalCheckpointer,
+    create_engine,
+    create_session_factory,
+    is_sqlite,
+    unit_of_work,
+)
 from storage.migrate import upgrade
 
 
@@ -20,7 +26,9 @@ class App:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.clock = clock
-        self.engine = create_engine(settings.database_url)
+        sqlite = is_sqlite(settings.database_url)
+        self.engine = create_engine(settings.database_url, checkpoint_on_commit=not sqlite)
+        self._checkpoints = WalCheckpointer(settings.database_url) if sqlite else None
         self.sessions = create_session_factory(self.engine)
         self.search = SearchService()
         self.router = Router(self.sessions, settings, clock=clock, search_service=self.search)
@@ -31,11 +39,15 @@ class App:
     async def start(self) -> None:
         """Migrate, then build the search index, so the first search is as fast as the rest."""
         await self.upgrade()
+        if self._checkpoints is not None:
+            self._checkpoints.start()
         async with unit_of_work(self.sessions) as session:
             await self.search.load(session=session)
             await seed_objection_library(session=session)
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            await self._checkpoints.stop()
         await self.engine.dispose()
 
 

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -16,7 +17,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import engine as engine_module
-from storage.engine import create_engine, create_session_factory, is_sqlite, unit_of_work
+from storage.engine import (
+    WalCheckpointer,
+    create_engine,
+    create_session_factory,
+    is_sqlite,
+    unit_of_work,
+)
 from storage.models import Invite, Role, Team
 
 WRITERS = 20
@@ -288,6 +295,33 @@ async def test_engine_sqlite_long_transaction_lets_the_loop_go_round(sqlite_url:
         assert turns.longest_gap < 0.1
     finally:
         await engine.dispose()
+
+
+async def test_engine_sqlite_checkpoints_on_a_thread_of_their_own(sqlite_url: str) -> None:
+    """Commits on the loop leave the WAL alone (the database file does not grow past 1,000
+    pages of WAL); the checkpointer's thread moves it into the database."""
+    database = Path(make_url(sqlite_url).database or "")
+    engine = create_engine(sqlite_url, checkpoint_on_commit=False)
+    checkpoints = WalCheckpointer(sqlite_url, every=60)
+    insert = text("INSERT INTO teams (name, created_at) VALUES (:n, '2026-01-01')")
+    try:
+        before = _size(database)
+        for batch in range(3):
+            async with engine.begin() as connection:
+                names = [{"n": f"{batch}-{n}-" + "组" * 300} for n in range(1_000)]
+                await connection.execute(insert, names)
+        after_commits = _size(database)
+        checkpoints.start()
+        await checkpoints.stop()  # checkpoints once more as it stops
+        assert after_commits == before
+        assert _size(database) > before + 2_000_000
+    finally:
+        await checkpoints.stop()
+        await engine.dispose()
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
 
 
 async def test_engine_sqlite_gives_up_on_a_lock_after_the_busy_timeout(
