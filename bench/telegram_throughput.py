@@ -21,7 +21,12 @@ channel's own cost, so what is left of salesbot's is the turn (database and sear
 
 Targets: salesbot ≥ 50 % of the echo bot's updates/s; p99 ≤ 150 ms at 200 updates/s.
 
-    .venv/bin/python bench/telegram_throughput.py [--rate 200] [--seconds 10]
+The rates move with the machine (by half, within minutes, on a shared one). `--instructions`
+counts instead what one update costs, webhook to reply: each bot runs under valgrind's
+callgrind and answers 70 searches one at a time, counted after a warm-up; the same to about 1 %
+from run to run, so versions of the whole path (channel and turn) can be compared by it.
+
+    .venv/bin/python bench/telegram_throughput.py [--rate 200] [--seconds 10] [--instructions]
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ import asyncio
 import gc
 import math
 import os
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +67,8 @@ from storage.queries.users import bind_identity, get_or_create_team  # noqa: E40
 from tests.channels.fake_bot_api import TOKEN, FakeBotApi, message_update  # noqa: E402
 
 USERS = 200
+CALLGRIND_OUT = ("--callgrind-out-file=callgrind.out",)
+"""In the bot's working directory, the run's temporary one."""
 BURST_PER_USER = 3
 SECRET = "bench-secret"
 FIRST_USER_ID = 100_000
@@ -149,9 +158,10 @@ def free_port() -> int:
 
 
 async def wait_healthy(
-    http: aiohttp.ClientSession, port: int, process: asyncio.subprocess.Process
+    http: aiohttp.ClientSession, port: int, process: asyncio.subprocess.Process, limit: float
 ) -> None:
-    for _ in range(200):
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
         if process.returncode is not None:
             raise RuntimeError(f"bot exited with {process.returncode}")
         try:
@@ -251,10 +261,52 @@ async def measure(
     }
 
 
-async def bench(rate: float, seconds: float, postgres: str | None) -> None:
+COUNTED = 70
+"""Updates counted under callgrind (ten of each search); it runs the bot about 50 times slower."""
+COUNT_WARM_UP = 30
+
+
+async def count_instructions(
+    api: TimingBotApi, http: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process
+) -> float:
+    """Millions of instructions an update costs a bot running under callgrind, one at a time."""
+
+    async def one(n: int) -> None:
+        answered = api.replies
+        await post(http, api, url, FIRST_USER_ID + n % USERS, time.perf_counter())
+        await wait_replies(api, answered + 1, limit=120)
+
+    for n in range(COUNT_WARM_UP):
+        await one(n)
+    callgrind("--instr=on", process.pid)
+    for n in range(COUNTED):
+        await one(n)
+    callgrind("--instr=off", process.pid)
+    process.terminate()
+    _, stderr = await process.communicate()
+    collected = re.search(rb"Collected : (\d+)", stderr)
+    if collected is None:
+        raise RuntimeError(f"no count from callgrind:\n{stderr[-2000:].decode()}")
+    return int(collected[1]) / COUNTED / 1e6
+
+
+def callgrind(switch: str, pid: int) -> None:
+    subprocess.run(["callgrind_control", switch, str(pid)], check=True, capture_output=True)
+
+
+async def settled(api: TimingBotApi) -> None:
+    """Start-up requests (a command menu per chat, paced) are over: none for a second."""
+    seen = -1
+    while len(api.calls) != seen:
+        seen = len(api.calls)
+        await asyncio.sleep(1)
+
+
+async def bench(rate: float, seconds: float, postgres: str | None, instructions: bool) -> None:
     api = TimingBotApi()
     await api.start()
     results: dict[str, dict[str, float]] = {}
+    counts: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as directory:
         database_url = (
             await fresh_postgres(postgres)
@@ -262,7 +314,7 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
             else f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
         )
         await seed(database_url)
-        for name in ("salesbot", "echo", "channel"):
+        for name in ("salesbot", "echo") if instructions else ("salesbot", "echo", "channel"):
             port = free_port()
             url = f"http://127.0.0.1:{port}/telegram"
             env = {
@@ -276,28 +328,50 @@ async def bench(rate: float, seconds: float, postgres: str | None) -> None:
                 "WEB_PORT": str(port),
                 "LOG_LEVEL": "WARNING",
             }
-            command = {
-                "salesbot": [sys.executable, "-m", "bot.cli", "run"],
-                "echo": [sys.executable, __file__, "--echo"],
-                "channel": [sys.executable, __file__, "--channel-only"],
-            }[name]
+            command_of = {
+                "salesbot": ["-m", "bot.cli", "run"],
+                "echo": [__file__, "--echo"],
+                "channel": [__file__, "--channel-only"],
+            }
             env["PYTHONPATH"] = str(PROJECT_ROOT)
-            process = await asyncio.create_subprocess_exec(*command, env=env, cwd=directory)
+            stderr = None
+            if instructions:
+                env["PYTHONHASHSEED"] = "0"
+                command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", *CALLGRIND_OUT]
+                command += [sys.executable, *command_of[name]]
+                stderr = asyncio.subprocess.PIPE
+            else:
+                command = [sys.executable, *command_of[name]]
+            process = await asyncio.create_subprocess_exec(
+                *command, env=env, cwd=directory, stderr=stderr
+            )
             try:
                 connector = aiohttp.TCPConnector(limit=256)
                 async with aiohttp.ClientSession(connector=connector) as http:
-                    await wait_healthy(http, port, process)
+                    await wait_healthy(http, port, process, 180 if instructions else 10)
                     api.pending.clear()
                     api.replies = 0
+                    if instructions:
+                        await settled(api)
+                        counts[name] = await count_instructions(api, http, url, process)
+                        continue
                     with not_collecting():
                         results[name] = await measure(api, http, url, rate, seconds, process.pid)
             finally:
-                process.terminate()
-                await process.wait()
+                if process.returncode is None:
+                    process.terminate()
+                    await process.communicate()
         if postgres:
             await drop_postgres(postgres, database_url)
     await api.stop()
 
+    if instructions:
+        print(f"\nM instructions an update, webhook to reply, {COUNTED} searches one at a time")
+        for name, count in counts.items():
+            print(f"{name:10}{count:8.3f}")
+        ratio = counts["salesbot"] / counts["echo"]
+        print(f"salesbot/echo: {ratio:.2f}")
+        return
     print(f"\n{USERS} users; open loop at {rate:.0f} updates/s for {seconds:.0f} s")
     print(
         f"{'':10}{'updates/s':>11}{'CPU ms':>8}{'busy %':>8}"
@@ -402,6 +476,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--postgres", help="a PostgreSQL server URL to run salesbot on instead of SQLite"
     )
+    parser.add_argument(
+        "--instructions", action="store_true", help="count each update's instructions instead"
+    )
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--channel-only", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -410,4 +487,6 @@ if __name__ == "__main__":
     elif arguments.channel_only:
         channel_only()
     else:
-        asyncio.run(bench(arguments.rate, arguments.seconds, arguments.postgres))
+        asyncio.run(
+            bench(arguments.rate, arguments.seconds, arguments.postgres, arguments.instructions)
+        )
