@@ -116,6 +116,7 @@ class WalCheckpointer:
     def start(self) -> None:
         if self._thread is not None:
             return
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoints", daemon=True)
         self._thread.start()
 

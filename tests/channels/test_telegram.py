@@ -6,6 +6,7 @@ import asyncio
 import gc
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -18,6 +19,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 from bot.cli import invite
 from bot.config import Settings
 from bot.services.onboarding import create_invite
+from bot.web import WebServer
 from storage.models import (
     ChannelIdentity,
     Customer,
@@ -291,6 +293,35 @@ async def test_telegram_webhook_acknowledges_an_update_once_it_is_handled(
         [registered] = fake_api.calls_of("setWebhook")
     assert (status, replies_by_then, handled) == (200, 1, 1)
     assert registered.params["max_connections"] == 100
+
+
+async def test_telegram_webhook_asks_for_a_retry_until_the_channel_runs(
+    webhook_settings: Settings, fake_api: FakeBotApi, db: async_sessionmaker[AsyncSession]
+) -> None:
+    """The web server listens before the channel has started (and after it stops): an update
+    arriving then is refused with 503, which Telegram delivers again, not acknowledged and lost."""
+    await add_telegram_user(db, REP_ID, "王磊", Role.REP)
+    app = App(webhook_settings)
+    channel = TelegramChannel(app.router, webhook_settings)
+    server = WebServer("127.0.0.1", 0)
+    channel.mount(server)
+    await server.start()
+    path = urlsplit(webhook_settings.telegram_webhook_url or "").path
+    url = f"http://127.0.0.1:{server.port}{path}"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    update = message_update(fake_api, REP_ID, "/help")
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, json=update, headers=headers) as sent,
+        ):
+            status = sent.status
+    finally:
+        await server.stop()
+        await app.close()
+    assert status == 503
+    assert not fake_api.calls_of("sendMessage")
+    assert await count_rows(db, ProcessedUpdate) == 0
 
 
 async def test_telegram_reply_over_4096_characters_is_split(

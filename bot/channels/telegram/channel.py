@@ -246,12 +246,15 @@ class TelegramChannel:
         process died) is delivered again by Telegram; handled here rather than through PTB's
         update queue, which would cost it two more rounds of the event loop under load
         (`docs/architecture.md`). PTB's update processor still bounds how many run at once.
+        Before the channel has started or once it is stopping, Telegram is told to try again.
         """
         given = request.headers.get(SECRET_HEADER, "")
         assert self._secret is not None
         if not hmac.compare_digest(given.encode(), self._secret.encode()):
             logger.warning("telegram webhook: wrong secret token from %s", request.remote)
             return web.Response(status=403)
+        if not self.application.running:
+            return web.Response(status=503)
         try:
             update = Update.de_json(await request.json(), self.application.bot)
         except (ValueError, KeyError, TypeError):
