@@ -109,23 +109,20 @@ async def test_engine_committed_objects_stay_readable(db_url: str) -> None:
         await engine.dispose()
 
 
-async def test_engine_unit_of_work_closes_its_session(db_url: str) -> None:
+async def test_engine_unit_of_work_closes_its_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     """Committed or rolled back, the session ends closed: nothing stays attached to it."""
-    engine = create_engine(db_url)
-    sessions = create_session_factory(engine)
-    try:
-        async with unit_of_work(sessions) as committed:
-            team = Team(name="华南组")
-            committed.add(team)
-        with pytest.raises(RuntimeError):
-            async with unit_of_work(sessions) as failed:
-                failed.add(Team(name="不该存在"))
-                raise RuntimeError("half-way")
-        assert team not in committed and not committed.in_transaction()
-        assert not list(failed) and not failed.in_transaction()
-        assert engine.pool.checkedout() == 0
-    finally:
-        await engine.dispose()
+    async with unit_of_work(sessions) as committed:
+        team = Team(name="华南组")
+        committed.add(team)
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(sessions) as failed:
+            failed.add(Team(name="不该存在"))
+            raise RuntimeError("half-way")
+    assert team not in committed and not committed.in_transaction()
+    assert not list(failed) and not failed.in_transaction()
+    assert committed.bind.pool.checkedout() == 0
 
 
 async def test_engine_sqlite_unit_of_work_ends_without_queueing_on_the_loop(
@@ -135,16 +132,16 @@ async def test_engine_sqlite_unit_of_work_ends_without_queueing_on_the_loop(
     ready on the loop: under load each such wait is a full round of it (SQLAlchemy's own
     `async with session` closes in a task of its own, two rounds)."""
     engine = create_engine(sqlite_url)
-    sessions = create_session_factory(engine)
     others: list[str] = []
     try:
-        async with unit_of_work(sessions) as session:
+        async with unit_of_work(create_session_factory(engine)) as session:
             session.add(Team(name="西北组"))
             await session.flush()
             asyncio.get_running_loop().call_soon(others.append, "another update")
-        assert others == []
+        ran_meanwhile = list(others)
     finally:
         await engine.dispose()
+    assert ran_meanwhile == []
 
 
 async def test_engine_datetimes_come_back_aware_utc(db_url: str) -> None:
