@@ -42,7 +42,7 @@ KEY_INPUTS: dict[Any, tuple[Any, ...]] = {
 def _stamp(model: Searchable) -> Any:
     """`updated_at` as the driver returns it (text on SQLite), compared for equality only: a
     look re-reads the stamps of every row changed recently, tens of thousands after an import,
-    and converting each to a datetime cost twice what reading it did."""
+    and converting each to a datetime cost more than reading it."""
     return type_coerce(model.updated_at, NullType()).label("stamp")
 
 
