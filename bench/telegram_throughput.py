@@ -342,13 +342,17 @@ async def bench(rate: float, seconds: float, postgres: str | None, instructions:
                 stderr = asyncio.subprocess.PIPE
             else:
                 command = [sys.executable, *command_of[name]]
+            webhooks = len(api.calls_of("setWebhook"))
             process = await asyncio.create_subprocess_exec(
                 *command, env=env, cwd=directory, stderr=stderr
             )
             try:
                 connector = aiohttp.TCPConnector(limit=256)
                 async with aiohttp.ClientSession(connector=connector) as http:
-                    await wait_healthy(http, port, process, 180 if instructions else 10)
+                    limit = 180 if instructions else 10
+                    await wait_healthy(http, port, process, limit)
+                    if name != "echo":  # our channel takes updates once it set its webhook
+                        await api.wait_for("setWebhook", webhooks + 1, within=limit)
                     api.pending.clear()
                     api.replies = 0
                     if instructions:

@@ -15,6 +15,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import App
 from bot.channels.telegram import PLATFORM, TelegramChannel
+from bot.channels.telegram import channel as telegram_channel
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.cli import invite
 from bot.config import Settings
@@ -295,11 +296,15 @@ async def test_telegram_webhook_acknowledges_an_update_once_it_is_handled(
     assert registered.params["max_connections"] == 100
 
 
-async def test_telegram_webhook_asks_for_a_retry_until_the_channel_runs(
-    webhook_settings: Settings, fake_api: FakeBotApi, db: async_sessionmaker[AsyncSession]
+async def test_telegram_webhook_update_arriving_as_the_process_starts_waits_for_the_channel(
+    webhook_settings: Settings,
+    fake_api: FakeBotApi,
+    db: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The web server listens before the channel has started (and after it stops): an update
-    arriving then is refused with 503, which Telegram delivers again, not acknowledged and lost."""
+    """The web server listens before the channel runs (a restart with the webhook still
+    registered): an update then waits for the channel and is handled, or, if the channel does
+    not come up in time, is refused with 503 for Telegram to deliver again."""
     await add_telegram_user(db, REP_ID, "王磊", Role.REP)
     app = App(webhook_settings)
     channel = TelegramChannel(app.router, webhook_settings)
@@ -309,19 +314,29 @@ async def test_telegram_webhook_asks_for_a_retry_until_the_channel_runs(
     path = urlsplit(webhook_settings.telegram_webhook_url or "").path
     url = f"http://127.0.0.1:{server.port}{path}"
     headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
-    update = message_update(fake_api, REP_ID, "/help")
+
+    async def deliver(text: str) -> int:
+        update = message_update(fake_api, REP_ID, text)
+        async with http.post(url, json=update, headers=headers) as response:
+            return response.status
+
     try:
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(url, json=update, headers=headers) as sent,
-        ):
-            status = sent.status
+        async with aiohttp.ClientSession() as http:
+            monkeypatch.setattr(telegram_channel, "STARTING_SECONDS", 0.05)
+            too_early = await deliver("/whoami")
+            monkeypatch.setattr(telegram_channel, "STARTING_SECONDS", 30.0)
+            waiting = asyncio.create_task(deliver("/help"))
+            await asyncio.sleep(0.05)
+            await channel.start()
+            handled = await waiting
+            await channel.stop()
     finally:
         await server.stop()
         await app.close()
-    assert status == 503
-    assert not fake_api.calls_of("sendMessage")
-    assert await count_rows(db, ProcessedUpdate) == 0
+    assert (too_early, handled) == (503, 200)
+    [reply] = fake_api.calls_of("sendMessage")
+    assert "/help" in reply.params["text"]
+    assert await count_rows(db, ProcessedUpdate) == 1
 
 
 async def test_telegram_reply_over_4096_characters_is_split(

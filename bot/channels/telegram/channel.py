@@ -75,6 +75,9 @@ CONCURRENT_UPDATES = 256
 """Updates in flight at once; each mostly waits on the database or the Bot API."""
 WEBHOOK_CONNECTIONS = 100
 """Telegram's most: each webhook request is held while its update is handled."""
+STARTING_SECONDS = 30.0
+"""How long a webhook update that arrives as the process starts waits for the channel to run
+(the web server listens first); after that Telegram is asked to deliver it again."""
 SEND_ATTEMPTS = 5
 NETWORK_BACKOFF_SECONDS = 0.5
 """First pause after a network error, doubled per attempt (0.5, 1, 2, 4 s)."""
@@ -111,6 +114,7 @@ class TelegramChannel:
         self._limiter = SendLimiter(overall_per_second=settings.telegram_messages_per_second)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._menus: asyncio.Task[None] | None = None
+        self._running = asyncio.Event()
         builder = (
             Application.builder()
             .token(settings.telegram_bot_token.get_secret_value())
@@ -146,6 +150,7 @@ class TelegramChannel:
         await self.application.initialize()
         await self._set_menus()
         await self.application.start()
+        self._running.set()
         if self._webhook_url:
             await self.application.bot.set_webhook(
                 self._webhook_url,
@@ -169,6 +174,7 @@ class TelegramChannel:
         The webhook stays registered: another process may be serving it, and Telegram keeps
         updates for us while none is.
         """
+        self._running.clear()
         if self._menus is not None:
             self._menus.cancel()
         if self.application.updater is not None and self.application.updater.running:
@@ -246,14 +252,15 @@ class TelegramChannel:
         process died) is delivered again by Telegram; handled here rather than through PTB's
         update queue, which would cost it two more rounds of the event loop under load
         (`docs/architecture.md`). PTB's update processor still bounds how many run at once.
-        Before the channel has started or once it is stopping, Telegram is told to try again.
+        One that arrives as the process starts waits for the channel to run; if it does not
+        run in time, Telegram is told to deliver it again.
         """
         given = request.headers.get(SECRET_HEADER, "")
         assert self._secret is not None
         if not hmac.compare_digest(given.encode(), self._secret.encode()):
             logger.warning("telegram webhook: wrong secret token from %s", request.remote)
             return web.Response(status=403)
-        if not self.application.running:
+        if not self._running.is_set() and not await self._started_in_time():
             return web.Response(status=503)
         try:
             update = Update.de_json(await request.json(), self.application.bot)
@@ -265,6 +272,13 @@ class TelegramChannel:
             update, application.process_update(update)
         )
         return web.Response()
+
+    async def _started_in_time(self) -> bool:
+        try:
+            await asyncio.wait_for(self._running.wait(), STARTING_SECONDS)
+        except TimeoutError:
+            return False
+        return True
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("telegram: update failed", exc_info=context.error)
