@@ -67,8 +67,6 @@ from storage.queries.users import bind_identity, get_or_create_team  # noqa: E40
 from tests.channels.fake_bot_api import TOKEN, FakeBotApi, message_update  # noqa: E402
 
 USERS = 200
-CALLGRIND_OUT = ("--callgrind-out-file=callgrind.out",)
-"""In the bot's working directory, the run's temporary one."""
 BURST_PER_USER = 3
 SECRET = "bench-secret"
 FIRST_USER_ID = 100_000
@@ -284,14 +282,20 @@ async def count_instructions(
     callgrind("--instr=off", process.pid)
     process.terminate()
     _, stderr = await process.communicate()
-    collected = re.search(rb"Collected : (\d+)", stderr)
-    if collected is None:
-        raise RuntimeError(f"no count from callgrind:\n{stderr[-2000:].decode()}")
-    return int(collected[1]) / COUNTED / 1e6
+    return collected(stderr.decode()) / COUNTED / 1e6
 
 
 def callgrind(switch: str, pid: int) -> None:
+    """Switch counting on or off in a process running under callgrind."""
     subprocess.run(["callgrind_control", switch, str(pid)], check=True, capture_output=True)
+
+
+def collected(stderr: str) -> int:
+    """The instructions callgrind counted, from what it printed as the process ended."""
+    found = re.search(r"Collected : (\d+)", stderr)
+    if found is None:
+        raise RuntimeError(f"no count from callgrind:\n{stderr[-2000:]}")
+    return int(found[1])
 
 
 async def settled(api: TimingBotApi) -> None:
@@ -337,7 +341,9 @@ async def bench(rate: float, seconds: float, postgres: str | None, instructions:
             stderr = None
             if instructions:
                 env["PYTHONHASHSEED"] = "0"
-                command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", *CALLGRIND_OUT]
+                # callgrind.out lands in the bot's working directory, the run's temporary one
+                command = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+                command += ["--callgrind-out-file=callgrind.out"]
                 command += [sys.executable, *command_of[name]]
                 stderr = asyncio.subprocess.PIPE
             else:

@@ -31,7 +31,14 @@ sys.path.insert(0, str(PROJECT_ROOT))
 import uvloop  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
-from bench.telegram_throughput import FIRST_USER_ID, SEARCHES, USERS, seed  # noqa: E402
+from bench.telegram_throughput import (  # noqa: E402
+    FIRST_USER_ID,
+    SEARCHES,
+    USERS,
+    callgrind,
+    collected,
+    seed,
+)
 from bot import app as app_module  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.messages import Incoming  # noqa: E402
@@ -75,10 +82,10 @@ async def measure(workload: str, turns: int, *, under_callgrind: bool) -> None:
         gc.freeze()  # as `salesbot run` does (`bot.app.settled_heap`)
         if under_callgrind:
             hold_the_clock(app)
-            callgrind("--instr=on")
+            callgrind("--instr=on", os.getpid())
             for n in range(turns):
                 await turn(n)
-            callgrind("--instr=off")
+            callgrind("--instr=off", os.getpid())
             print(f"turns {turns}")
         else:
             best = float("inf")
@@ -101,11 +108,6 @@ def hold_the_clock(app: app_module.App) -> None:
     engine_module.SQLITE_LOOP_SLICE = float("inf")
 
 
-def callgrind(switch: str) -> None:
-    command = ["callgrind_control", switch, str(os.getpid())]
-    subprocess.run(command, check=True, capture_output=True)
-
-
 def instructions(workload: str) -> float:
     """Millions of instructions per turn of a workload, counted by callgrind."""
     with tempfile.TemporaryDirectory() as directory:
@@ -126,11 +128,10 @@ def instructions(workload: str) -> float:
             env={**os.environ, "PYTHONHASHSEED": "0"},
             check=True,
         )
-    collected = re.search(r"Collected : (\d+)", run.stderr)
     turns = re.search(r"turns (\d+)", run.stdout)
-    if collected is None or turns is None:
-        raise RuntimeError(f"no count from callgrind:\n{run.stderr[-2000:]}")
-    return int(collected[1]) / int(turns[1]) / 1e6
+    if turns is None:
+        raise RuntimeError(f"no turns counted:\n{run.stdout[-2000:]}")
+    return collected(run.stderr) / int(turns[1]) / 1e6
 
 
 def main() -> None:

@@ -26,9 +26,12 @@ class App:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.clock = clock
-        sqlite = is_sqlite(settings.database_url)
-        self.engine = create_engine(settings.database_url, checkpoint_on_commit=not sqlite)
-        self._checkpoints = WalCheckpointer(settings.database_url) if sqlite else None
+        self._checkpoints = (
+            WalCheckpointer(settings.database_url) if is_sqlite(settings.database_url) else None
+        )
+        self.engine = create_engine(
+            settings.database_url, checkpoint_on_commit=self._checkpoints is None
+        )
         self.sessions = create_session_factory(self.engine)
         self.search = SearchService()
         self.router = Router(self.sessions, settings, clock=clock, search_service=self.search)
