@@ -73,14 +73,19 @@ def to_simplified(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)
 def fold(text: str) -> str:
     """NFKC, lower case, Simplified, CJK punctuation folded, spaces collapsed.
 
     The same folding runs on stored names and on queries so that 長/长, ＡＢＣ/abc and （）/()
-    compare equal.
+    compare equal. A search folds its query in each index and parser it passes through, and
+    OpenCC's two conversions are most of a fold, so recent folds are kept; ASCII has nothing
+    for OpenCC to convert.
     """
-    text = unicodedata.normalize("NFKC", text or "")[: MAX_QUERY_CHARS * 2]
-    text = to_simplified(text.lower()).translate(_PUNCT_FOLD)
+    text = unicodedata.normalize("NFKC", text or "")[: MAX_QUERY_CHARS * 2].lower()
+    if not text.isascii():
+        text = to_simplified(text)
+    text = text.translate(_PUNCT_FOLD)
     return _SPACE_RE.sub(" ", text).strip()[:MAX_QUERY_CHARS]
 
 
