@@ -1,8 +1,8 @@
 """In-memory product search built only from stored :func:`product_keys` dicts.
 
 The catalogue is small (thousands of rows), so after a cheap prefilter on the strongest query
-attributes every remaining product is scored attribute by attribute with the same parser that
-wrote its keys.
+attributes every remaining product is scored on each attribute the query names (read with the
+same parser that wrote the product's keys), through the postings of those attributes.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,10 @@ DIM_FACTORS = (1000.0, 10.0, 1.0)
 _STRONG = ("masses", "length", "numbers", "grade")
 DEFAULT_SHAPE = "cylinder"
 """OIML R111's standard weight shape: what a rep means by "F1 20kg" when naming no shape."""
+CERTIFIED = "cert"
+RANGE = "range"
+"""Posting keys of every product sold with a certificate, and of every set (a range of masses)."""
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(slots=True)
@@ -214,34 +219,47 @@ class ProductIndex:
                 if score > scores.get(pid, (0.0, ""))[0]:
                     scores[pid] = (score, "sku_prefix")
 
-    def _candidates(self, attrs: dict[str, Any]) -> Iterable[_Product]:
+    def _candidates(self, attrs: dict[str, Any]) -> AbstractSet[int]:
         strong = [v for v in _query_values(attrs) if v.split(":", 1)[0] in _STRONG]
         if not strong and attrs.keys() == {"rest"}:
-            ids = set().union(*(self._by_gram.get(word[:2], ()) for word in attrs["rest"]))
-            return (self._products[i] for i in ids)
+            return set().union(*(self._by_gram.get(word[:2], ()) for word in attrs["rest"]))
         if not strong:
-            return self._products.values()
-        ids: set[int] = set()
-        for value in strong:
-            ids |= self._by_value.get(value, set())
-        return (self._products[i] for i in ids)
+            return self._products.keys()
+        return set().union(*(self._by_value.get(value, ()) for value in strong))
 
     def _match_attributes(
         self, attrs: dict[str, Any], scores: dict[int, tuple[float, str]]
     ) -> None:
+        """Score the candidates by postings: each attribute the query names moves the scores of
+        the candidates holding it, found by intersecting sets of ids; about twice as fast as
+        asking each candidate for each attribute (F1 20kg: 141 candidates)."""
         if not attrs:
             return
         wanted = _Wanted(attrs)
+        candidates = self._candidates(attrs)
+        totals = dict.fromkeys(candidates, wanted.base)
+        for keys, gain in wanted.gains:
+            holders = self._by_value.get(keys[0], _NONE)
+            if len(keys) > 1:
+                holders = holders.union(*(self._by_value.get(key, _NONE) for key in keys[1:]))
+            for pid in holders & candidates:
+                totals[pid] += gain
+        products = self._products
+        if wanted.dims:
+            for pid in totals:
+                dims_match = _dims_match(attrs, products[pid].dims)
+                totals[pid] += W_DIMS if dims_match else -W_DIMS
         needed = MIN_WORD_SHARE * len(wanted.rest) if attrs.keys() == {"rest"} else 0.0
-        for p in self._candidates(attrs):
-            rest = wanted.rest_matched(p)
-            if rest < needed:
-                continue
-            score = wanted.score(p) + W_REST * rest
+        for pid, score in totals.items():
+            if wanted.rest:
+                rest = wanted.rest_matched(products[pid])
+                if rest < needed:
+                    continue
+                score += W_REST * rest
             if score >= MIN_ATTRIBUTE_SCORE:
-                best = scores.get(p.id)
+                best = scores.get(pid)
                 if best is None or score > best[0]:
-                    scores[p.id] = (score, "attributes")
+                    scores[pid] = (score, "attributes")
 
 
 def _grams(p: _Product) -> set[str]:
@@ -261,12 +279,22 @@ def _ends_on_boundary(tokens: tuple[str, ...], length: int) -> bool:
 
 
 def _values(p: _Product) -> list[str]:
-    """Posting keys of a product's strong attributes (see :func:`_query_values`)."""
+    """Posting keys of a product: its strong attributes (see :func:`_query_values`), which
+    also choose the candidates, and every other trait a query may name (see `_Wanted`)."""
     values = [f"masses:{m}" for m in p.masses] + [f"numbers:{n}" for n in p.numbers]
     if p.length:
         values.append(f"length:{p.length}")
     if p.grade:
         values.append(f"grade:{p.grade}")
+    values += [f"shape:{shape}" for shape in p.shapes]
+    values += [f"cat:{cat}" for cat in p.cats]
+    values += [f"tag:{tag}" for tag in p.tags]
+    if p.pieces is not None:
+        values.append(f"pieces:{p.pieces}")
+    if p.cert:
+        values += [CERTIFIED, f"cert:{p.cert}"]
+    if p.is_range:
+        values.append(RANGE)
     return values
 
 
@@ -291,76 +319,51 @@ def _dims_match(attrs: dict[str, Any], dims: tuple[float, float] | None) -> bool
 
 
 class _Wanted:
-    """What a query asks of a product, read out of its attributes once: a search scores every
-    candidate (a hundred or more for "F1 20kg"), and each asks only what the query names."""
+    """What a query asks of a product, read out of its attributes once, as posting keys.
 
-    __slots__ = (
-        "attrs",
-        "cats",
-        "cert",
-        "dims",
-        "grade",
-        "has_length",
-        "has_pieces",
-        "length",
-        "masses",
-        "numbers",
-        "pieces",
-        "range_asked",
-        "rest",
-        "shapes",
-        "tags",
-    )
+    Each attribute the query names adds its weight to a product that has it and takes it away
+    from one that has not: every candidate starts at `base` (as if it had none of them) and
+    gains twice the weight for each it has (`gains`: the posting keys, any of which counts,
+    and the gain). Dimensions and the leftover words are matched per product by the caller.
+    """
+
+    __slots__ = ("base", "dims", "gains", "rest")
 
     def __init__(self, attrs: dict[str, Any]) -> None:
-        self.attrs = attrs
-        self.masses: tuple[str, ...] = tuple(attrs.get("masses", ()))
-        self.grade: str | None = attrs.get("grade")
-        self.has_length = "length" in attrs
-        self.length: Any = attrs.get("length")
+        self.base = 0.0
+        self.gains: list[tuple[tuple[str, ...], float]] = []
+
+        def weigh(keys: tuple[str, ...], weight: float) -> None:
+            self.base -= weight
+            self.gains.append((keys, 2 * weight))
+
+        for mass in attrs.get("masses", ()):
+            weigh((f"masses:{mass}",), W_MASS)
+        if attrs.get("grade"):
+            weigh((f"grade:{attrs['grade']}",), W_GRADE)
+        if "length" in attrs:
+            weigh((f"length:{attrs['length']}",), W_LENGTH)
+        if attrs.get("shapes"):
+            weigh(tuple(f"shape:{shape}" for shape in attrs["shapes"]), W_SHAPE)
+        cats = attrs.get("cats", ())
+        for cat in cats:
+            weigh((f"cat:{cat}",), W_CAT)
+        if not (attrs.get("range") or "set" in cats):
+            # "E1 1mg" is the single weight, not the set whose range starts at 1mg
+            self.gains.append(((RANGE,), -W_CAT))
+        for tag in attrs.get("tags", ()):
+            weigh((f"tag:{tag}",), W_TAG)
+        if "pieces" in attrs:
+            weigh((f"pieces:{attrs['pieces']}",), W_PIECES)
+        for number in attrs.get("numbers", ()):
+            weigh((f"numbers:{number}",), W_NUMBER)
+        if attrs.get("cert"):
+            weigh((f"cert:{attrs['cert']}",), W_CERT)
+        else:
+            self.gains.append(((CERTIFIED,), -CERT_VARIANT_PENALTY))
         self.dims = "dims" in attrs or "dims_mm" in attrs
-        self.shapes: Any = attrs.get("shapes")
-        self.cats: tuple[str, ...] = tuple(attrs.get("cats", ()))
-        self.range_asked = bool(attrs.get("range")) or "set" in self.cats
-        self.tags: tuple[str, ...] = tuple(attrs.get("tags", ()))
-        self.has_pieces = "pieces" in attrs
-        self.pieces: Any = attrs.get("pieces")
-        self.numbers: tuple[str, ...] = tuple(attrs.get("numbers", ()))
-        self.cert: str | None = attrs.get("cert")
         self.rest: tuple[str, ...] = tuple(attrs.get("rest", ()))
 
     def rest_matched(self, p: _Product) -> int:
         """How many of the query's unparsed words the product's name or tokens contain."""
-        if not self.rest:
-            return 0
         return sum(1 for word in self.rest if word in p.text or word in p.tokens)
-
-    def score(self, p: _Product) -> float:
-        """Each attribute the query names adds its weight when the product has it and takes
-        it away when not; the leftover words are the caller's (`rest_matched`)."""
-        score = 0.0
-        for mass in self.masses:
-            score += W_MASS if mass in p.masses else -W_MASS
-        if self.grade:
-            score += W_GRADE if self.grade == p.grade else -W_GRADE
-        if self.has_length:
-            score += W_LENGTH if self.length == p.length else -W_LENGTH
-        if self.dims:
-            score += W_DIMS if _dims_match(self.attrs, p.dims) else -W_DIMS
-        if self.shapes:
-            score += W_SHAPE if p.shapes.intersection(self.shapes) else -W_SHAPE
-        for cat in self.cats:
-            score += W_CAT if cat in p.cats else -W_CAT
-        if p.is_range and not self.range_asked:
-            score -= W_CAT  # "E1 1mg" is the single weight, not the set whose range starts at 1mg
-        for tag in self.tags:
-            score += W_TAG if tag in p.tags else -W_TAG
-        if self.has_pieces:
-            score += W_PIECES if self.pieces == p.pieces else -W_PIECES
-        for number in self.numbers:
-            score += W_NUMBER if number in p.numbers else -W_NUMBER
-        if self.cert:
-            score += W_CERT if self.cert == p.cert else -W_CERT
-        elif p.cert:
-            score -= CERT_VARIANT_PENALTY
-        return score

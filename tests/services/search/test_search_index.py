@@ -174,6 +174,20 @@ def test_product_upsert_and_remove_change_results(products: ProductIndex) -> Non
     assert index.search("CW-M1-25KG-L") == []
 
 
+def test_product_upsert_replaces_the_traits_a_search_scores() -> None:
+    """Scores come from postings of each trait: a product re-read without one loses it."""
+    index = ProductIndex.build(
+        [
+            ProductRecord(1, product_keys("SW-F1-5KG", "无磁不锈钢砝码 F1级 5kg", "", "")),
+            ProductRecord(2, product_keys("CW-M1-5KG", "铸铁砝码 M1级 5kg", "", "")),
+        ]
+    )
+    assert [(hit.id, hit.score) for hit in index.search("无磁 5kg")] == [(1, 17.0), (2, 7.0)]
+    index.upsert(ProductRecord(1, product_keys("SW-F1-5KG", "铸铁砝码 F1级 5kg", "", "")))
+    assert [(hit.id, hit.score) for hit in index.search("无磁 5kg")] == [(1, 7.0), (2, 7.0)]
+    assert [(hit.id, hit.score) for hit in index.search("铸铁 5kg")] == [(1, 17.0), (2, 17.0)]
+
+
 def test_is_ambiguous_close_scores_true() -> None:
     assert is_ambiguous([Hit(1, 72.0, "pinyin"), Hit(2, 72.0, "pinyin")])
 
