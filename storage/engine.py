@@ -293,16 +293,21 @@ async def _patiently(attempt: Callable[[], Awaitable[T]]) -> T:
     """Try until another process lets go of the database, sleeping on the loop between tries.
 
     A busy statement did nothing, so trying it again is safe; a BEGIN that went through is
-    not sent again (see `run`).
+    not sent again (see `run`). The deadline is set at the first busy try: every statement
+    comes through here, and asking for the running loop cost each a `getpid` syscall.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    deadline: float | None = None
     pause, longest = SQLITE_BUSY_PAUSE
     while True:
         try:
             return await attempt()
         except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or loop.time() > deadline:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + SQLITE_BUSY_TIMEOUT_MS / 1000
+            elif now > deadline:
                 raise
         await asyncio.sleep(pause)
         pause = min(pause * 2, longest)
